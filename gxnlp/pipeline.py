@@ -1,0 +1,132 @@
+"""bytes → document → report: the parse of one file, which never raises on bad input."""
+from __future__ import annotations
+
+import os
+import re
+
+from .document import Document, Paragraph, Table
+from .errors import GxnlpError
+from .grammar import grammar
+from .metadata import extract_metadata
+from .normalise import label_key, nfkc
+from .report import Report
+from .sections import Section, split_sections
+from .tables import read_tables
+from .validate import hard_checks, soft_checks
+
+_MIN_TABLE_DIGITS = 10  # fewer digits between the headings of 二 and 四: the tables are images
+_OFFICIAL_TABLE_LABELS = ("本年新收", "予以公开", "本机关不掌握", "结转下年度", "第二十条", "信息内容")
+
+
+def parse(path: str | os.PathLike) -> Report:
+    """Parse one report file. Bad input gives ``ok=False`` with an error code, never an exception."""
+    from .readers import read
+
+    source = os.fspath(path)
+    try:
+        document = read(path)
+    except GxnlpError as error:
+        return Report.failed(source, error.code, error.message)
+    except Exception as error:  # noqa: BLE001 - a batch must survive a reader bug too
+        return Report.failed(source, "internal_error", f"{type(error).__name__}: {error}")
+    try:
+        return parse_document(document)
+    except Exception as error:  # noqa: BLE001
+        return Report.failed(source, "internal_error", f"{type(error).__name__}: {error}", format=document.format)
+
+
+def _blocks_in(document: Document, start: int, end: int) -> list[Paragraph | Table]:
+    """The blocks of ``document`` between two offsets of ``document.text()``, paragraphs clipped."""
+    selected: list[Paragraph | Table] = []
+    offset = 0
+    for block in document.blocks:
+        if isinstance(block, Paragraph):
+            length = len(block.text)
+            if offset + length > start and offset < end:
+                selected.append(Paragraph(block.text[max(0, start - offset):end - offset]))
+        else:
+            length = sum(len("\t".join(row)) for row in block.rows) + max(len(block.rows) - 1, 0)
+            if offset + length > start and offset < end:
+                selected.append(block)
+        offset += length + 1
+    return selected
+
+
+def _is_pre2019(text: str, year: int | None) -> bool:
+    key = label_key(text)
+    official = sum(label_key(s) in key for s in _OFFICIAL_TABLE_LABELS)
+    if official >= 2:
+        return False
+    old = sum(label_key(s) in key for s in grammar()["pre2019"]["fingerprints"])
+    return old >= 2 or (year is not None and year < 2019)
+
+
+def _not_a_report(title: str | None, text: str) -> bool:
+    spec = grammar()["not_a_report"]
+    head = nfkc(title or text[:300])
+    if re.search(spec["report_title"], head):
+        return False
+    return any(p in head for p in spec["title_patterns"])
+
+
+def parse_document(document: Document) -> Report:
+    """Everything after reading: metadata, template, sections, tables, checks."""
+    text = document.text()
+    meta = extract_metadata(document.title, text, document.published)
+    report = Report(
+        source=document.source, format=document.format, year=meta.year, agency=meta.agency,
+        published=meta.published, warnings=list(document.warnings),
+    )
+    if _not_a_report(meta.title, text):
+        report.ok = False
+        report.errors.append({"code": "not_a_report", "message": f"not an annual report: {meta.title or text[:60]!r}"})
+        return report
+    if _is_pre2019(text, meta.year):
+        report.template = "pre2019"
+        report.sections = split_sections(text, pre2019=True)
+        if len(report.sections) < 3:
+            report.ok = False
+            report.errors.append({"code": "not_a_report", "message": "no annual-report structure found"})
+        return report
+
+    sections = split_sections(text)
+    report.sections = sections
+    start, end = _table_region(sections, len(text))
+    result = read_tables(_blocks_in(document, start, end), narrative=_narrative(sections, text, start, end))
+    report.cells = result.cells
+    report.derived = result.derived
+    report.tables = {
+        "versions": result.versions,
+        "evidence": result.evidence,
+        "repaired": result.repaired,
+        "ambiguous": result.ambiguous,
+        "incomplete": result.incomplete,
+        "extra_rows": result.extra_rows,
+    }
+    versions = set(result.versions.values())
+    report.template = "2021" if "2021" in versions else "2019" if "2019" in versions else "unknown"
+    report.checks = hard_checks(result.cells) + soft_checks(result.cells, _narrative(sections, text, start, end))
+    if not result.cells:
+        digits = sum(ch.isdigit() for ch in text[start:end])
+        if {"s2", "s4"} <= sections.keys() and digits < _MIN_TABLE_DIGITS:
+            report.ok = False
+            report.errors.append({"code": "tables_missing_or_image", "message": "section headings 二–四 are present but their tables are not (images or attachments?)"})
+        elif len(sections) < 3:
+            report.ok = False
+            report.errors.append({"code": "not_a_report", "message": "no annual-report sections or tables found"})
+        else:
+            report.warnings.append("no table values found")
+    if result.ambiguous:
+        report.warnings.append(f"{len(result.ambiguous)} table row(s) ambiguous: {', '.join(r for a in result.ambiguous for r in a['rows'])}")
+    return report
+
+
+def _table_region(sections: dict[str, Section], length: int) -> tuple[int, int]:
+    """Offsets of the text holding tables 2–4: from section 二 (or 三) to section 五 (or 六)."""
+    start = next((sections[k].start for k in ("s2", "s3", "s4") if k in sections), 0)
+    end = next((sections[k].start for k in ("s5", "s6") if k in sections and sections[k].start > start), length)
+    return start, end
+
+
+def _narrative(sections: dict[str, Section], text: str, start: int, end: int) -> str:
+    return text[:start] + "\n" + text[end:]

@@ -1,0 +1,602 @@
+"""The table grammar: from document blocks to the canonical cells of tables 2, 3 and 4.
+
+Every format ends up as one stream of *groups*: the label text printed since the previous numbers,
+followed by a run of value tokens (one table row's numbers, or a digit run from a flattened page).
+The grammar aligns that stream with the official row order (data/grammar.json) by dynamic
+programming: printed labels anchor rows, unlabelled number rows fill the gaps in order, and rows
+the template does not know are kept aside. Values are then read per row, splitting digit runs
+with no separators into every segmentation the identities allow; several survivors mean
+``ambiguous``, never a silent guess (format.md §6).
+"""
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from .document import Block, Paragraph, Table
+from .grammar import grammar
+from .normalise import Value, label_key, nfkc, parse_value
+
+_MAX_SPLITS = 20000  # segmentations tried per row before giving up as ambiguous
+_MAX_COMBINATIONS = 20000  # joint choices tried when identities must settle several rows
+_MIN_CORROBORATION = 4  # narrative digits needed to settle a table-2 digit run (e.g. 88 and 698)
+_NUM_RE = re.compile(r"\d+(?:\.\d+)?")
+_NARRATIVE_UNIT_RE = re.compile(r"\s*(?:[年月日件条个项次人%％倍家篇期场批户名座亩])")
+_MONEY_UNIT_RE = re.compile(r"\s*(万元|亿元|元)")
+_ITEM_NO_RE = re.compile(r"[.、．](?=\s*[\u4e00-\u9fff“\"])")
+_DASH_TOKEN_RE = re.compile(r"(?<!\S)[-—–－/／](?!\S)")
+_FOOTER_RE = re.compile(r"^\s*(?:[-—–－]\s*\d{1,3}\s*[-—–－]|第\s*\d+\s*页(?:\s*[/，,]?\s*共\s*\d+\s*页)?|\d{1,3}\s*/\s*\d{1,3})\s*$")
+T3_COLUMNS: list[str] = grammar()["t3"]["columns"]
+
+
+@dataclass
+class Token:
+    """One printed value; ``splittable`` when it is a digit run that may hold several cells."""
+
+    value: Value
+    splittable: bool = False
+
+
+@dataclass
+class Group:
+    """Label text printed since the previous numbers, then the numbers of one printed row."""
+
+    label: str
+    tokens: list[Token]
+    index: int = 0
+
+    @property
+    def key(self) -> str:
+        return label_key(self.label)
+
+    @property
+    def has_number(self) -> bool:
+        return any(t.value.semantic in {"NUMERIC", "ZERO"} for t in self.tokens)
+
+
+@dataclass(frozen=True)
+class RowSpec:
+    """A canonical row: table, key prefix, its columns and the label patterns that name it."""
+
+    table: str
+    key: str
+    columns: tuple[str, ...]
+    patterns: tuple[str, ...]
+    suffix: bool = False
+    joinable: bool = False  # table 4 blocks may be printed as one row of 15 numbers
+
+    def cell_keys(self) -> list[str]:
+        return [f"{self.table}.{self.key}.{c}" for c in self.columns]
+
+
+@dataclass
+class TableResult:
+    """What the grammar read: cells, derived totals, ambiguities, rows kept aside, versions."""
+
+    cells: dict[str, int | float] = field(default_factory=dict)
+    semantics: dict[str, str] = field(default_factory=dict)
+    derived: list[str] = field(default_factory=list)
+    repaired: list[dict] = field(default_factory=list)
+    ambiguous: list[dict] = field(default_factory=list)
+    incomplete: list[dict] = field(default_factory=list)
+    extra_rows: list[dict] = field(default_factory=list)
+    versions: dict[str, str] = field(default_factory=dict)
+    evidence: dict[str, list[str]] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------------------------
+# Stream of groups
+
+
+def _paragraph_tokens(text: str) -> Iterator[tuple[str, Token | None]]:
+    """Split running text into label pieces and value tokens (label, None) / ("", token)."""
+    text = nfkc(text)
+    if _FOOTER_RE.match(text):
+        return
+    pos = 0
+    pieces: list[tuple[int, int, Token]] = []
+    for match in _NUM_RE.finditer(text):
+        start, end = match.span()
+        num = match.group(0)
+        before = text[start - 1] if start else ""
+        after = text[end:end + 3]
+        if before == "第" or _NARRATIVE_UNIT_RE.match(after) or before.isascii() and before.isalpha():
+            continue
+        if _ITEM_NO_RE.match(after) and "." not in num:
+            # "00000002.其他法律…": the last digit numbers the next label (format.md §6.2)
+            end -= 1
+            num = num[:-1]
+            if not num:
+                continue
+        unit = _MONEY_UNIT_RE.match(after)
+        raw = num + (unit.group(1) if unit else "")
+        value = parse_value(raw)
+        pieces.append((start, end + (unit.end() if unit else 0), Token(value, splittable=len(num.split(".")[0]) > 1)))
+    for match in _DASH_TOKEN_RE.finditer(text):
+        pieces.append((match.start(), match.end(), Token(parse_value(match.group(0)))))
+    pieces.sort(key=lambda p: p[0])
+    for start, end, token in pieces:
+        if start > pos:
+            yield text[pos:start], None
+        yield "", token
+        pos = end
+    if pos < len(text):
+        yield text[pos:], None
+
+
+def groups_from_blocks(blocks: Iterable[Block]) -> list[Group]:
+    """The stream of groups of ``blocks`` (paragraphs and tables of the table sections)."""
+    groups: list[Group] = []
+    label: list[str] = []
+    tokens: list[Token] = []
+
+    def emit() -> None:
+        nonlocal label, tokens
+        if tokens:
+            groups.append(Group("".join(label), tokens, len(groups)))
+            label, tokens = [], []
+
+    for block in blocks:
+        if isinstance(block, Paragraph):
+            for text, token in _paragraph_tokens(block.text):
+                if token is None:
+                    if text.strip():
+                        emit()
+                        label.append(text)
+                else:
+                    tokens.append(token)
+            emit()
+            continue
+        for row in block.rows:
+            values = [parse_value(cell) for cell in row]
+            last_label = max((i for i, v in enumerate(values) if v.semantic == "TEXT"), default=-1)
+            for i, (cell, value) in enumerate(zip(row, values)):
+                if i <= last_label:
+                    if value.semantic == "TEXT":
+                        emit()
+                        label.append(cell)
+                    elif value.semantic != "EMPTY":
+                        tokens.append(Token(value))
+                else:
+                    tokens.append(Token(value))
+            while tokens and tokens[-1].value.semantic == "EMPTY" and not any(
+                t.value.semantic != "EMPTY" for t in tokens
+            ):
+                tokens.pop()
+            emit()
+    emit()
+    return groups
+
+
+# ---------------------------------------------------------------------------------------------
+# Canonical rows
+
+
+def row_specs(t2_version: str, other_variant: str) -> list[RowSpec]:
+    """Canonical rows of tables 2, 3 and 4 in printed order for one template combination."""
+    data = grammar()
+    specs = [
+        RowSpec("t2", r["key"], tuple(r["columns"]), tuple(r["patterns"]))
+        for r in data["t2"][t2_version]
+    ]
+    for r in data["t3"]["rows"]:
+        if r.get("variant", other_variant) != other_variant:
+            continue
+        specs.append(RowSpec("t3", r["key"], tuple(T3_COLUMNS), tuple(r["patterns"]), r.get("suffix", False)))
+    t4 = data["t4"]
+    block_patterns = {"review": ("行政复议",), "lit_direct": ("未经复议", "直接起诉"), "lit_after_review": ("复议后起诉",)}
+    for block in t4["blocks"]:
+        specs.append(RowSpec("t4", block, tuple(t4["columns"]), block_patterns[block] + tuple(t4["patterns"]), joinable=True))
+    return specs
+
+
+def _match_position(group_key: str, spec: RowSpec) -> int:
+    """End position of the rightmost pattern of ``spec`` in the label, or -1."""
+    best = -1
+    for pattern in spec.patterns:
+        if spec.suffix:
+            if group_key.endswith(pattern):
+                best = max(best, len(group_key))
+            continue
+        pos = group_key.rfind(pattern)
+        if pos >= 0:
+            best = max(best, pos + len(pattern))
+    return best
+
+
+def _value_count_range(tokens: list[Token]) -> tuple[int, int]:
+    low = high = 0
+    for token in tokens:
+        low += 1
+        if token.splittable:
+            digits = re.sub(r"\D", "", token.value.raw.split(".")[0])
+            high += max(1, len(digits))
+        else:
+            high += 1
+    return low, high
+
+
+def _trimmed(tokens: list[Token], need: int) -> list[Token]:
+    """Drop trailing blank cells beyond the row width (converters add empty cells)."""
+    tokens = list(tokens)
+    while len(tokens) > need and tokens[-1].value.semantic == "EMPTY":
+        tokens.pop()
+    return tokens
+
+
+def _compatible(group: Group, need: int, table: str) -> bool:
+    tokens = _trimmed(group.tokens, need)
+    low, high = _value_count_range(tokens)
+    if low <= need <= high:
+        return True
+    # a row that lost one cell (PDF text drops blanks): read later with repair candidates
+    return table == "t3" and len(tokens) == need - 1
+
+
+@dataclass
+class _Assignment:
+    group: Group
+    specs: list[RowSpec]
+
+
+def align(groups: list[Group], specs: list[RowSpec]) -> tuple[int, list[_Assignment]]:
+    """Best monotone assignment of groups to canonical rows (a group may span joinable rows)."""
+    n = len(specs)
+    keys = [g.key for g in groups]
+    positions = [[_match_position(k, s) for s in specs] for k in keys]
+    rightmost = [max(range(n), key=lambda j: p[j]) if max(p) >= 0 else -1 for p in positions]
+    neg = -10**9
+    m = len(groups)
+    dp = [[0] * (n + 1) for _ in range(m + 1)]
+    back: list[list[tuple[str, int]]] = [[("", 0)] * (n + 1) for _ in range(m + 1)]
+    for j in range(1, n + 1):
+        back[0][j] = ("skip_row", 0)
+    for i in range(1, m + 1):
+        group = groups[i - 1]
+        labelled = rightmost[i - 1] >= 0
+        for j in range(n + 1):
+            best, move = dp[i - 1][j], ("skip_group", 0)
+            if j and dp[i][j - 1] > best:
+                best, move = dp[i][j - 1], ("skip_row", 0)
+            for span in (1, 2, 3):
+                if j - span < 0:
+                    break
+                rows = specs[j - span:j]
+                if span > 1 and not all(r.joinable for r in rows):
+                    break
+                need = sum(len(r.columns) for r in rows)
+                if not _compatible(group, need, rows[0].table):
+                    continue
+                matched = [positions[i - 1][j - span + t] >= 0 for t in range(span)]
+                if any(matched):
+                    score = 10 + span + (5 if rightmost[i - 1] in range(j - span, j) else 0)
+                elif labelled and group.key and not group.has_number:
+                    continue
+                elif not group.has_number:
+                    continue
+                else:
+                    score = span if not labelled else -2
+                score += dp[i - 1][j - span]
+                if score > best:
+                    best, move = score, ("assign", span)
+            dp[i][j] = best
+            back[i][j] = move
+    assignments: list[_Assignment] = []
+    i, j = m, n
+    while i > 0 and j >= 0:
+        move, span = back[i][j]
+        if move == "assign":
+            assignments.append(_Assignment(groups[i - 1], specs[j - span:j]))
+            i, j = i - 1, j - span
+        elif move == "skip_group":
+            i -= 1
+        elif move == "skip_row":
+            j -= 1
+        else:
+            break
+    assignments.reverse()
+    return dp[m][n], assignments
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading values
+
+
+def _splits(raw: str, parts: int) -> Iterator[list[str]]:
+    """Ways to cut one digit run into ``parts`` numbers without leading zeros (decimals stay whole)."""
+    integer, dot, frac = raw.partition(".")
+    if parts == 1:
+        if len(integer) == 1 or integer[0] != "0":
+            yield [raw]
+        return
+    for cut in range(1, len(integer)):
+        head = integer[:cut]
+        if len(head) > 1 and head[0] == "0":
+            break
+        for rest in _splits(integer[cut:] + dot + frac, parts - 1):
+            yield [head] + rest
+
+
+def _token_splits(tokens: list[Token], need: int) -> Iterator[list[Value]]:
+    """Every reading of ``tokens`` as ``need`` values; only splittable tokens are cut."""
+    extra = need - len(tokens)
+    splittable = [i for i, t in enumerate(tokens) if t.splittable]
+    if extra < 0 or (extra and not splittable):
+        return
+    count = 0
+    for shares in _compositions(extra, len(splittable)):
+        per_token = dict(zip(splittable, shares))
+        options: list[list[list[Value]]] = []
+        for i, token in enumerate(tokens):
+            share = per_token.get(i, 0)
+            if not share:
+                options.append([[token.value]])
+                continue
+            raw = re.sub(r"[^\d.]", "", token.value.raw)
+            unit = token.value.unit or ""
+            cuts = [[parse_value(p) for p in pieces[:-1]] + [parse_value(pieces[-1] + unit)] for pieces in _splits(raw, share + 1)]
+            if not cuts:
+                break
+            options.append(cuts)
+        else:
+            for combo in itertools.product(*options):
+                count += 1
+                if count > _MAX_SPLITS:
+                    return
+                yield [v for part in combo for v in part]
+
+
+def _compositions(total: int, bins: int) -> Iterator[tuple[int, ...]]:
+    if bins == 0:
+        if total == 0:
+            yield ()
+        return
+    if bins == 1:
+        yield (total,)
+        return
+    for first in range(total + 1):
+        for rest in _compositions(total - first, bins - 1):
+            yield (first,) + rest
+
+
+def _sum_ok(values: list[Value | None], width: int) -> bool:
+    """Each block of ``width`` values ends with a total equal to the sum of its parts."""
+    for start in range(0, len(values), width):
+        block = values[start:start + width]
+        if any(v is None or v.number is None for v in block):
+            continue
+        if sum(v.number for v in block[:-1]) != block[-1].number:
+            return False
+    return True
+
+
+@dataclass
+class _Reading:
+    values: list[Value | None]  # None: a blank total to derive
+    repaired: str | None = None
+
+
+def _readings(assignment: _Assignment) -> list[_Reading]:
+    specs = assignment.specs
+    need = sum(len(s.columns) for s in specs)
+    width = len(specs[0].columns)
+    has_total = specs[0].table in {"t3", "t4"}
+    tokens = _trimmed(assignment.group.tokens, need)
+    if len(tokens) == need:
+        return [_Reading([t.value for t in tokens])]
+    readings: list[_Reading] = []
+    seen: set[tuple] = set()
+    for values in _token_splits(tokens, need):
+        if has_total and not _sum_ok(values, width):
+            continue
+        signature = tuple(v.number for v in values)
+        if signature not in seen:
+            seen.add(signature)
+            readings.append(_Reading(list(values), "segmented"))
+    if not readings and has_total and len(tokens) == need - 1 and not any(t.splittable for t in tokens):
+        values = [t.value for t in tokens]
+        readings.append(_Reading(values + [None], None))  # blank total dropped by the converter
+        for pos in range(need - 1):
+            candidate = values[:pos] + [Value("", 0, "EMPTY")] + values[pos:]
+            if _sum_ok(candidate, width):
+                readings.append(_Reading(candidate, f"inserted a blank cell at column {pos + 1}"))
+    return readings
+
+
+# ---------------------------------------------------------------------------------------------
+# From readings to cells
+
+
+def _fingerprints(text: str, names: list[str]) -> list[str]:
+    key = label_key(text)
+    return [n for n in names if label_key(n) in key]
+
+
+def _configurations(groups: list[Group]) -> tuple[list[tuple[str, str]], dict[str, list[str]]]:
+    """Template combinations worth aligning, from the table-2 fingerprints (format.md §1)."""
+    text = "".join(g.label for g in groups)
+    prints = grammar()["t2"]["fingerprints"]
+    evidence = {v: _fingerprints(text, prints[v]) for v in ("2021", "2019")}
+    versions = [v for v in ("2021", "2019") if evidence[v]] or ["2021", "2019"]
+    if len(versions) == 2 and evidence["2021"] and evidence["2019"]:
+        versions = ["2021", "2019"]
+    configs = [(v, o) for v in versions for o in ("split_other", "single_other")]
+    return configs, evidence
+
+
+def _money(value: Value, header: str) -> float:
+    """A money cell in 万元: the in-cell unit wins, then the header unit (format.md §10.6)."""
+    number = float(value.number)
+    unit = value.unit or ("元" if re.search(r"单位[:：]?元|\(元\)|（元）", nfkc(header)) else "万元")
+    if unit == "元":
+        return round(number / 10000, 6)
+    if unit == "亿元":
+        return number * 10000
+    return number
+
+
+def _cells_of(assignment: _Assignment, reading: _Reading, result: TableResult) -> dict[str, int | float]:
+    """Cells of one row reading; EMPTY totals become derived, other blanks and dashes 0."""
+    cells: dict[str, int | float] = {}
+    keys = [k for spec in assignment.specs for k in spec.cell_keys()]
+    width = len(assignment.specs[0].columns)
+    table = assignment.specs[0].table
+    for start in range(0, len(keys), width):
+        block_keys = keys[start:start + width]
+        block_values = reading.values[start:start + width]
+        for pos, (key, value) in enumerate(zip(block_keys, block_values)):
+            is_total = table in {"t3", "t4"} and pos == width - 1
+            if value is None or (is_total and value.semantic == "EMPTY"):
+                parts = [cells.get(k, 0) for k in block_keys[:-1]]
+                cells[key] = sum(parts)
+                result.derived.append(key)
+                result.semantics[key] = "DERIVED"
+                continue
+            result.semantics[key] = value.semantic
+            if value.number is None:
+                cells[key] = 0
+            elif key.endswith(".amount_wan"):
+                cells[key] = _money(value, assignment.group.label)
+            elif isinstance(value.number, float) and value.number.is_integer() and table != "t2":
+                cells[key] = int(value.number)
+            else:
+                cells[key] = value.number
+    return cells
+
+
+def _numbers_near(narrative: str, patterns: tuple[str, ...], window: int = 30) -> set[str]:
+    """Numbers printed in the narrative within ``window`` characters of the row's own label."""
+    found: set[str] = set()
+    for pattern in patterns:
+        for match in re.finditer(re.escape(pattern), narrative):
+            context = narrative[max(0, match.start() - window):match.end() + window]
+            found.update(_NUM_RE.findall(context))
+    return found
+
+
+def _corroboration(reading: _Reading, narrative_numbers: set[str]) -> int:
+    """Digits of the reading's multi-digit values that the narrative also prints: single digits
+    are everywhere in a report, so only longer numbers count as evidence."""
+    return sum(
+        len(str(v.number)) for v in reading.values
+        if v is not None and v.number is not None and abs(v.number) >= 10 and str(v.number) in narrative_numbers
+    )
+
+
+def _describe(assignment: _Assignment, readings: list[_Reading]) -> dict:
+    return {
+        "rows": [f"{s.table}.{s.key}" for s in assignment.specs],
+        "label": assignment.group.label.strip()[-60:],
+        "printed": " ".join(t.value.raw for t in assignment.group.tokens),
+        "candidates": [[None if v is None else v.number for v in r.values] for r in readings[:10]],
+        "n_candidates": len(readings),
+    }
+
+
+def read_tables(blocks: Iterable[Block], narrative: str = "") -> TableResult:
+    """Cells of tables 2–4 found in ``blocks``; ``narrative`` corroborates ambiguous table 2 runs."""
+    groups = groups_from_blocks(blocks)
+    result = TableResult()
+    if not groups:
+        return result
+    configs, t2_evidence = _configurations(groups)
+    best: tuple[int, list[_Assignment], tuple[str, str]] | None = None
+    for config in configs:
+        score, assignments = align(groups, row_specs(*config))
+        if best is None or score > best[0]:
+            best = (score, assignments, config)
+    assert best is not None
+    _, assignments, (t2_version, other_variant) = best
+    narrative = nfkc(narrative)
+
+    fixed: dict[str, int | float] = {}
+    open_rows: list[tuple[_Assignment, list[_Reading]]] = []
+    for assignment in assignments:
+        readings = _readings(assignment)
+        if len(readings) == 1:
+            _record(result, assignment, readings[0], fixed)
+        elif not readings:
+            result.incomplete.append(_describe(assignment, readings))
+        elif assignment.specs[0].table == "t2":
+            nearby = _numbers_near(narrative, assignment.specs[0].patterns)
+            scores = [_corroboration(r, nearby) for r in readings]
+            top = max(scores)
+            if top >= _MIN_CORROBORATION and scores.count(top) == 1:
+                chosen = readings[scores.index(top)]
+                chosen.repaired = "segmented; settled by numbers in the narrative"
+                _record(result, assignment, chosen, fixed)
+            else:
+                result.ambiguous.append(_describe(assignment, readings))
+        else:
+            open_rows.append((assignment, readings))
+    if open_rows:
+        _settle_by_identities(result, open_rows, fixed)
+    result.cells = fixed
+    tables = {a.specs[0].table for a in assignments}
+    if "t2" in tables:
+        result.versions["t2"] = t2_version
+        result.evidence["t2"] = t2_evidence[t2_version]
+    if "t3" in tables:
+        split = other_variant == "split_other" and any(k.startswith("t3.other.") and ".total." not in k for k in fixed)
+        t3_print = _fingerprints("".join(g.label for g in groups), grammar()["t3"]["fingerprints"]["2021"])
+        result.versions["t3"] = "2021" if split or t3_print else "2019"
+        result.evidence["t3"] = t3_print or (["（六）其他处理 as one row"] if not split else [])
+    if "t4" in tables:
+        result.versions["t4"] = "2019/2021"
+    _keep_extra_rows(result, groups, assignments)
+    return result
+
+
+def _record(result: TableResult, assignment: _Assignment, reading: _Reading, fixed: dict) -> None:
+    fixed.update(_cells_of(assignment, reading, result))
+    if reading.repaired:
+        result.repaired.append({"rows": [f"{s.table}.{s.key}" for s in assignment.specs], "how": reading.repaired})
+
+
+def _settle_by_identities(result: TableResult, open_rows: list[tuple[_Assignment, list[_Reading]]], fixed: dict) -> None:
+    """Pick, among segmentations of several rows, the joint choice every identity accepts."""
+    from .validate import t3_consistent, t4_identities, holds
+
+    def consistent(cells: dict) -> bool:
+        return t3_consistent(cells) and all(holds(i, cells) is not False for i in t4_identities())
+
+    sizes = [len(r) for _, r in open_rows]
+    total = 1
+    for size in sizes:
+        total *= size
+    passing: list[tuple[int, ...]] = []
+    if total <= _MAX_COMBINATIONS:
+        scratch = TableResult()
+        for combo in itertools.product(*(range(s) for s in sizes)):
+            cells = dict(fixed)
+            for (assignment, readings), choice in zip(open_rows, combo):
+                cells.update(_cells_of(assignment, readings[choice], scratch))
+            if consistent(cells):
+                passing.append(combo)
+    for index, (assignment, readings) in enumerate(open_rows):
+        choices = {combo[index] for combo in passing}
+        if len(choices) == 1:
+            reading = readings[choices.pop()]
+            reading.repaired = (reading.repaired or "segmented") + "; settled by the identities"
+            _record(result, assignment, reading, fixed)
+        else:
+            result.ambiguous.append(_describe(assignment, readings))
+
+
+def _keep_extra_rows(result: TableResult, groups: list[Group], assignments: list[_Assignment]) -> None:
+    """Labelled number rows the template does not know: kept aside, never mixed in (H3.4)."""
+    used = {id(a.group) for a in assignments}
+    table = None
+    by_group = {id(a.group): a.specs[0].table for a in assignments}
+    for group in groups:
+        if id(group) in by_group:
+            table = by_group[id(group)]
+            continue
+        label = group.label.strip()
+        if table is None or not group.has_number or not re.search(r"[\u4e00-\u9fff]", label) or id(group) in used:
+            continue
+        result.extra_rows.append({
+            "table": table, "label": label[-60:], "values": [t.value.number for t in group.tokens],
+        })
