@@ -31,7 +31,8 @@ def _agency_year(text: str) -> tuple[str | None, int | None]:
     for regex in (_AGENCY_YEAR_RE, _YEAR_AGENCY_RE):
         match = regex.search(text)
         if match:
-            agency = _AGENCY_NOISE_RE.sub("", match["agency"]) or None
+            agency = _AGENCY_NOISE_RE.sub("", match["agency"])
+            agency = re.sub(r"^[^\u4e00-\u9fff]+", "", agency) or None  # page numbers, list marks
             return agency, int(match["year"])
     return None, None
 

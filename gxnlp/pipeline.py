@@ -103,8 +103,7 @@ def parse_document(document: Document) -> Report:
         "incomplete": result.incomplete,
         "extra_rows": result.extra_rows,
     }
-    versions = set(result.versions.values())
-    report.template = "2021" if "2021" in versions else "2019" if "2019" in versions else "unknown"
+    report.template = _template(result.versions, text[start:end])
     report.checks = hard_checks(result.cells) + soft_checks(result.cells, _narrative(sections, text, start, end))
     if not result.cells:
         digits = sum(ch.isdigit() for ch in text[start:end])
@@ -119,6 +118,19 @@ def parse_document(document: Document) -> Report:
     if result.ambiguous:
         report.warnings.append(f"{len(result.ambiguous)} table row(s) ambiguous: {', '.join(r for a in result.ambiguous for r in a['rows'])}")
     return report
+
+
+def _template(versions: dict[str, str], region: str) -> str:
+    """Report template from the tables read, else from the labels printed (a blank form)."""
+    found = set(versions.values())
+    if not found:
+        key = label_key(region)
+        data = grammar()
+        for version in ("2021", "2019"):
+            prints = data["t2"]["fingerprints"][version] + data["t3"]["fingerprints"].get(version, [])
+            if any(label_key(p) in key for p in prints):
+                found.add(version)
+    return "2021" if "2021" in found else "2019" if "2019" in found else "unknown"
 
 
 def _table_region(sections: dict[str, Section], length: int) -> tuple[int, int]:

@@ -21,9 +21,12 @@ from .normalise import Value, label_key, nfkc, parse_value
 
 _MAX_SPLITS = 20000  # segmentations tried per row before giving up as ambiguous
 _MAX_COMBINATIONS = 20000  # joint choices tried when identities must settle several rows
+# Alignment scores: a printed label naming the row dominates; filling a row with an unlabelled
+# number row beats leaving it empty; the label printed last breaks ties between two named rows.
+_LABEL_SCORE, _FILL_SCORE, _RIGHTMOST_SCORE = 10, 3, 2
 _MIN_CORROBORATION = 4  # narrative digits needed to settle a table-2 digit run (e.g. 88 and 698)
 _NUM_RE = re.compile(r"\d+(?:\.\d+)?")
-_NARRATIVE_UNIT_RE = re.compile(r"\s*(?:[年月日件条个项次人%％倍家篇期场批户名座亩])")
+_NARRATIVE_UNIT_RE = re.compile(r"\s*(?:[年月日件条个项次人%％倍家篇期场批户名座亩份])")
 _MONEY_UNIT_RE = re.compile(r"\s*(万元|亿元|元)")
 _ITEM_NO_RE = re.compile(r"[.、．](?=\s*[\u4e00-\u9fff“\"])")
 _DASH_TOKEN_RE = re.compile(r"(?<!\S)[-—–－/／](?!\S)")
@@ -174,21 +177,23 @@ def groups_from_blocks(blocks: Iterable[Block]) -> list[Group]:
 # Canonical rows
 
 
-def row_specs(t2_version: str, other_variant: str) -> list[RowSpec]:
-    """Canonical rows of tables 2, 3 and 4 in printed order for one template combination."""
+def t2_specs(version: str) -> list[RowSpec]:
+    """Canonical rows of table 2 for one template version."""
+    return [RowSpec("t2", r["key"], tuple(r["columns"]), tuple(r["patterns"])) for r in grammar()["t2"][version]]
+
+
+def t34_specs(other_variant: str) -> list[RowSpec]:
+    """Canonical rows of tables 3 and 4 in printed order; （六） as one row or three sub-rows."""
     data = grammar()
     specs = [
-        RowSpec("t2", r["key"], tuple(r["columns"]), tuple(r["patterns"]))
-        for r in data["t2"][t2_version]
+        RowSpec("t3", r["key"], tuple(T3_COLUMNS), tuple(r["patterns"]), r.get("suffix", False))
+        for r in data["t3"]["rows"]
+        if r.get("variant", other_variant) == other_variant
     ]
-    for r in data["t3"]["rows"]:
-        if r.get("variant", other_variant) != other_variant:
-            continue
-        specs.append(RowSpec("t3", r["key"], tuple(T3_COLUMNS), tuple(r["patterns"]), r.get("suffix", False)))
     t4 = data["t4"]
-    block_patterns = {"review": ("行政复议",), "lit_direct": ("未经复议", "直接起诉"), "lit_after_review": ("复议后起诉",)}
     for block in t4["blocks"]:
-        specs.append(RowSpec("t4", block, tuple(t4["columns"]), block_patterns[block] + tuple(t4["patterns"]), joinable=True))
+        patterns = tuple(t4["block_patterns"][block]) + tuple(t4["patterns"])
+        specs.append(RowSpec("t4", block, tuple(t4["columns"]), patterns, joinable=True))
     return specs
 
 
@@ -241,6 +246,28 @@ class _Assignment:
     specs: list[RowSpec]
 
 
+def assign_t2(groups: list[Group], version: str) -> tuple[int, list[_Assignment]]:
+    """Table 2 rows by their labels, which are unique: converters move whole blocks of table 2
+    around (a Shanghai Markdown prints block (一) after (五)–(八)), so order cannot be relied on."""
+    specs = t2_specs(version)
+    others = t34_specs("split_other") + t34_specs("single_other")
+    taken: set[str] = set()
+    assignments: list[_Assignment] = []
+    for group in groups:
+        key = group.key
+        positions = [_match_position(key, spec) for spec in specs]
+        best = max(range(len(specs)), key=lambda j: positions[j])
+        if positions[best] < 0 or specs[best].key in taken:
+            continue
+        if max(_match_position(key, spec) for spec in others) > positions[best]:
+            continue
+        need = len(specs[best].columns)
+        if _compatible(group, need, "t2") or len(_trimmed(group.tokens, need)) == need - 1 > 0:
+            taken.add(specs[best].key)
+            assignments.append(_Assignment(group, [specs[best]]))
+    return 16 * len(assignments), assignments
+
+
 def align(groups: list[Group], specs: list[RowSpec]) -> tuple[int, list[_Assignment]]:
     """Best monotone assignment of groups to canonical rows (a group may span joinable rows)."""
     n = len(specs)
@@ -271,13 +298,13 @@ def align(groups: list[Group], specs: list[RowSpec]) -> tuple[int, list[_Assignm
                     continue
                 matched = [positions[i - 1][j - span + t] >= 0 for t in range(span)]
                 if any(matched):
-                    score = 10 + span + (5 if rightmost[i - 1] in range(j - span, j) else 0)
+                    score = _LABEL_SCORE + _FILL_SCORE * span + (_RIGHTMOST_SCORE if rightmost[i - 1] in range(j - span, j) else 0)
                 elif labelled and group.key and not group.has_number:
                     continue
                 elif not group.has_number:
                     continue
                 else:
-                    score = span if not labelled else -2
+                    score = _FILL_SCORE * span if not labelled else -2
                 score += dp[i - 1][j - span]
                 if score > best:
                     best, move = score, ("assign", span)
@@ -414,16 +441,12 @@ def _fingerprints(text: str, names: list[str]) -> list[str]:
     return [n for n in names if label_key(n) in key]
 
 
-def _configurations(groups: list[Group]) -> tuple[list[tuple[str, str]], dict[str, list[str]]]:
-    """Template combinations worth aligning, from the table-2 fingerprints (format.md §1)."""
+def _t2_versions(groups: list[Group]) -> tuple[list[str], dict[str, list[str]]]:
+    """Table 2 versions worth trying, from its fingerprints (format.md §1); both when unsure."""
     text = "".join(g.label for g in groups)
     prints = grammar()["t2"]["fingerprints"]
     evidence = {v: _fingerprints(text, prints[v]) for v in ("2021", "2019")}
-    versions = [v for v in ("2021", "2019") if evidence[v]] or ["2021", "2019"]
-    if len(versions) == 2 and evidence["2021"] and evidence["2019"]:
-        versions = ["2021", "2019"]
-    configs = [(v, o) for v in versions for o in ("split_other", "single_other")]
-    return configs, evidence
+    return [v for v in ("2021", "2019") if evidence[v]] or ["2021", "2019"], evidence
 
 
 def _money(value: Value, header: str) -> float:
@@ -501,16 +524,21 @@ def read_tables(blocks: Iterable[Block], narrative: str = "") -> TableResult:
     result = TableResult()
     if not groups:
         return result
-    configs, t2_evidence = _configurations(groups)
+    t2_versions, t2_evidence = _t2_versions(groups)
     best: tuple[int, list[_Assignment], tuple[str, str]] | None = None
-    for config in configs:
-        score, assignments = align(groups, row_specs(*config))
-        if best is None or score > best[0]:
-            best = (score, assignments, config)
+    for version in t2_versions:
+        t2_score, t2_assignments = assign_t2(groups, version)
+        used = {id(a.group) for a in t2_assignments}
+        rest = [g for g in groups if id(g) not in used]
+        for variant in ("split_other", "single_other"):
+            score, assignments = align(rest, t34_specs(variant))
+            if best is None or t2_score + score > best[0]:
+                best = (t2_score + score, t2_assignments + assignments, (version, variant))
     assert best is not None
     _, assignments, (t2_version, other_variant) = best
     narrative = nfkc(narrative)
 
+    _restore_detached_cells(groups, assignments)
     fixed: dict[str, int | float] = {}
     open_rows: list[tuple[_Assignment, list[_Reading]]] = []
     for assignment in assignments:
@@ -547,6 +575,41 @@ def read_tables(blocks: Iterable[Block], narrative: str = "") -> TableResult:
         result.versions["t4"] = "2019/2021"
     _keep_extra_rows(result, groups, assignments)
     return result
+
+
+_ANNOTATION_RE = re.compile(r"^\s*[（(]([^（()）]{1,40})[）)]")
+
+
+def _restore_detached_cells(groups: list[Group], assignments: list[_Assignment]) -> None:
+    """Put back table-2 cells that a converter moved out of the table with their note.
+
+    A cell printed as "22（其中修订16件）" may come out as a stray line "22" followed by the note,
+    leaving its table row one value short. When the stray numbers match the short rows one to one
+    and each note names its column (data/grammar.json ``t2.annotation_columns``), the value goes
+    back into that column; otherwise the rows stay incomplete.
+    """
+    columns_by_word = grammar()["t2"]["annotation_columns"]
+    short = [a for a in assignments if a.specs[0].table == "t2"
+             and len(_trimmed(a.group.tokens, len(a.specs[0].columns))) == len(a.specs[0].columns) - 1]
+    if not short:
+        return
+    assigned = {id(a.group) for a in assignments}
+    first = min(a.group.index for a in short)
+    strays: list[tuple[Group, str]] = []
+    for group, following in zip(groups, groups[1:]):
+        note = _ANNOTATION_RE.match(nfkc(following.label))
+        if group.index < first and id(group) not in assigned and len(group.tokens) == 1 and note:
+            column = next((c for c, words in columns_by_word.items() if any(w in note.group(1) for w in words)), None)
+            strays.append((group, column))
+    if len(strays) != len(short) or any(column is None for _, column in strays):
+        return
+    for assignment, (stray, column) in zip(short, strays):
+        columns = assignment.specs[0].columns
+        if column not in columns:
+            return
+        tokens = _trimmed(assignment.group.tokens, len(columns))
+        tokens.insert(columns.index(column), stray.tokens[0])
+        assignment.group.tokens = tokens
 
 
 def _record(result: TableResult, assignment: _Assignment, reading: _Reading, fixed: dict) -> None:

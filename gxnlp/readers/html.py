@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 
-import lxml.html
 from lxml import etree
 
 from gxnlp.document import Block, Document, Paragraph, Table
@@ -18,7 +17,8 @@ from gxnlp.errors import GxnlpError
 from gxnlp.readers.encoding import declared_charset, decode
 from gxnlp.readers.text import iso_date
 
-_PARSER = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
+# Plain etree parser: lxml.html's element-class lookup runs Python code for every node touched.
+_PARSER = etree.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
 _CHROME = ("script", "style", "noscript", "template", "nav", "iframe", "select", "textarea", "button")
 # Class or id of the article container in the common government CMSs (TRS, Hanweb, Kaipu, …).
 _ARTICLE_NAME = re.compile(
