@@ -5,8 +5,8 @@
 """
 from __future__ import annotations
 
-from .pipeline import parse, parse_document
+from .pipeline import parse, parse_bytes, parse_document
 from .report import Report
 
-__all__ = ["Report", "parse", "parse_document"]
+__all__ = ["Report", "parse", "parse_bytes", "parse_document"]
 __version__ = "0.1.0"

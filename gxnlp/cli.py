@@ -8,16 +8,15 @@ import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-SUPPORTED_SUFFIXES = {".html", ".htm", ".shtml", ".xhtml", ".txt", ".text", ".md", ".markdown", ".docx", ".pdf"}
-
-
 def expand_inputs(inputs: Sequence[str]) -> Iterator[str]:
     """Files as given, and every supported file below each directory (sorted, so runs repeat)."""
+    from .readers import SUPPORTED_EXTENSIONS
+
     for item in inputs:
         path = Path(item)
         if path.is_dir():
             for child in sorted(path.rglob("*")):
-                if child.is_file() and child.suffix.lower() in SUPPORTED_SUFFIXES:
+                if child.is_file() and child.suffix.lower() in SUPPORTED_EXTENSIONS:
                     yield os.fspath(child)
         else:
             yield item

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 
 from .document import Document, Paragraph, Table
 from .errors import GxnlpError
@@ -22,9 +23,19 @@ def parse(path: str | os.PathLike) -> Report:
     """Parse one report file. Bad input gives ``ok=False`` with an error code, never an exception."""
     from .readers import read
 
-    source = os.fspath(path)
+    return _parse_with(lambda: read(path), os.fspath(path))
+
+
+def parse_bytes(data: bytes, source: str) -> Report:
+    """Parse a report held in memory (``source`` names it; its extension hints the format)."""
+    from .readers import read_bytes
+
+    return _parse_with(lambda: read_bytes(data, source), source)
+
+
+def _parse_with(read_document: Callable[[], Document], source: str) -> Report:
     try:
-        document = read(path)
+        document = read_document()
     except GxnlpError as error:
         return Report.failed(source, error.code, error.message)
     except Exception as error:  # noqa: BLE001 - a batch must survive a reader bug too

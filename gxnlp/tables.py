@@ -26,6 +26,7 @@ _MAX_COMBINATIONS = 20000  # joint choices tried when identities must settle sev
 _LABEL_SCORE, _FILL_SCORE, _RIGHTMOST_SCORE = 10, 3, 2
 _MIN_CORROBORATION = 4  # narrative digits needed to settle a table-2 digit run (e.g. 88 and 698)
 _NUM_RE = re.compile(r"\d+(?:\.\d+)?")
+_SIGNED_NUM_RE = re.compile(r"(?:(?<=\d)[-−－]|(?<![\w\-−－])[-−－])?\d+(?:\.\d+)?")
 _NARRATIVE_UNIT_RE = re.compile(r"\s*(?:[年月日件条个项次人%％倍家篇期场批户名座亩份])")
 _MONEY_UNIT_RE = re.compile(r"\s*(万元|亿元|元)")
 _ITEM_NO_RE = re.compile(r"[.、．](?=\s*[\u4e00-\u9fff“\"])")
@@ -100,14 +101,14 @@ def _paragraph_tokens(text: str) -> Iterator[tuple[str, Token | None]]:
         return
     pos = 0
     pieces: list[tuple[int, int, Token]] = []
-    for match in _NUM_RE.finditer(text):
+    for match in _SIGNED_NUM_RE.finditer(text):
         start, end = match.span()
         num = match.group(0)
         before = text[start - 1] if start else ""
         after = text[end:end + 3]
         if before == "第" or _NARRATIVE_UNIT_RE.match(after) or before.isascii() and before.isalpha():
             continue
-        if _ITEM_NO_RE.match(after) and "." not in num:
+        if _ITEM_NO_RE.match(after) and "." not in num and num[-1].isdigit():
             # "00000002.其他法律…": the last digit numbers the next label (format.md §6.2)
             end -= 1
             num = num[:-1]
@@ -116,7 +117,8 @@ def _paragraph_tokens(text: str) -> Iterator[tuple[str, Token | None]]:
         unit = _MONEY_UNIT_RE.match(after)
         raw = num + (unit.group(1) if unit else "")
         value = parse_value(raw)
-        pieces.append((start, end + (unit.end() if unit else 0), Token(value, splittable=len(num.split(".")[0]) > 1)))
+        digits = num.split(".")[0].lstrip("-−－")
+        pieces.append((start, end + (unit.end() if unit else 0), Token(value, splittable=len(digits) > 1)))
     for match in _DASH_TOKEN_RE.finditer(text):
         pieces.append((match.start(), match.end(), Token(parse_value(match.group(0)))))
     pieces.sort(key=lambda p: p[0])
@@ -223,12 +225,31 @@ def _value_count_range(tokens: list[Token]) -> tuple[int, int]:
     return low, high
 
 
-def _trimmed(tokens: list[Token], need: int) -> list[Token]:
-    """Drop trailing blank cells beyond the row width (converters add empty cells)."""
+def _trimmings(tokens: list[Token], need: int) -> list[list[Token]]:
+    """The ways to read a row with blank cells beyond its width.
+
+    Leading blanks go first (placeholders of a label cell that spans several columns). Any other
+    excess blank may be a placeholder of a value cell spanning two grid columns, a converter's
+    trailing empty cell, or a real blank: every distinct choice is returned, trailing drops first,
+    so that the caller can flag the row as ambiguous instead of guessing.
+    """
     tokens = list(tokens)
-    while len(tokens) > need and tokens[-1].value.semantic == "EMPTY":
-        tokens.pop()
-    return tokens
+    while len(tokens) > need and tokens[0].value.semantic == "EMPTY":
+        tokens.pop(0)
+    excess = len(tokens) - need
+    blanks = [i for i, t in enumerate(tokens) if t.value.semantic == "EMPTY"]
+    if excess <= 0 or len(blanks) < excess:
+        return [tokens]
+    choices: dict[tuple, list[Token]] = {}
+    for dropped in sorted(itertools.combinations(blanks, excess), key=lambda d: [-i for i in reversed(d)]):
+        kept = [t for i, t in enumerate(tokens) if i not in dropped]
+        choices.setdefault(tuple((t.value.semantic, t.value.number) for t in kept), kept)
+    return list(choices.values())
+
+
+def _trimmed(tokens: list[Token], need: int) -> list[Token]:
+    """The likeliest reading of :func:`_trimmings` (trailing blanks dropped first)."""
+    return _trimmings(tokens, need)[0]
 
 
 def _compatible(group: Group, need: int, table: str) -> bool:
@@ -362,8 +383,13 @@ def _token_splits(tokens: list[Token], need: int) -> Iterator[list[Value]]:
                 options.append([[token.value]])
                 continue
             raw = re.sub(r"[^\d.]", "", token.value.raw)
+            sign = "-" if (token.value.number or 0) < 0 else ""
             unit = token.value.unit or ""
-            cuts = [[parse_value(p) for p in pieces[:-1]] + [parse_value(pieces[-1] + unit)] for pieces in _splits(raw, share + 1)]
+            cuts = [
+                [parse_value(sign + pieces[0])] + [parse_value(p) for p in pieces[1:-1]] + [parse_value(pieces[-1] + unit)]
+                if len(pieces) > 1 else [parse_value(sign + pieces[0] + unit)]
+                for pieces in _splits(raw, share + 1)
+            ]
             if not cuts:
                 break
             options.append(cuts)
@@ -410,13 +436,20 @@ def _readings(assignment: _Assignment) -> list[_Reading]:
     need = sum(len(s.columns) for s in specs)
     width = len(specs[0].columns)
     has_total = specs[0].table in {"t3", "t4"}
-    tokens = _trimmed(assignment.group.tokens, need)
+    alternatives = _trimmings(assignment.group.tokens, need)
+    if len(alternatives) > 1:
+        return [_Reading([t.value for t in tokens], "chose which blank cells are placeholders") for tokens in alternatives]
+    tokens = alternatives[0]
     if len(tokens) == need:
         return [_Reading([t.value for t in tokens])]
     readings: list[_Reading] = []
     seen: set[tuple] = set()
+    signed = set(grammar()["t2"]["signed_columns"])
+    columns = [c for spec in specs for c in spec.columns]
     for values in _token_splits(tokens, need):
         if has_total and not _sum_ok(values, width):
+            continue
+        if any((v.number or 0) < 0 and c not in signed for v, c in zip(values, columns)):
             continue
         signature = tuple(v.number for v in values)
         if signature not in seen:
@@ -424,10 +457,14 @@ def _readings(assignment: _Assignment) -> list[_Reading]:
             readings.append(_Reading(list(values), "segmented"))
     if not readings and has_total and len(tokens) == need - 1 and not any(t.splittable for t in tokens):
         values = [t.value for t in tokens]
-        readings.append(_Reading(values + [None], None))  # blank total dropped by the converter
+        # the blank total dropped by the converter (the likelier loss), then a blank part
+        readings.append(_Reading(values + [None], None))
+        seen.add(tuple(v.number for v in values) + (sum(v.number or 0 for v in values),))
         for pos in range(need - 1):
             candidate = values[:pos] + [Value("", 0, "EMPTY")] + values[pos:]
-            if _sum_ok(candidate, width):
+            signature = tuple(v.number for v in candidate)
+            if _sum_ok(candidate, width) and signature not in seen:
+                seen.add(signature)
                 readings.append(_Reading(candidate, f"inserted a blank cell at column {pos + 1}"))
     return readings
 

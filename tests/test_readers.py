@@ -125,7 +125,8 @@ def test_html_layout_table_is_flattened_to_its_data_table(tmp_path: Path) -> Non
 
 def test_html_gbk_with_meta_and_without(tmp_path: Path) -> None:
     body = "<p>一、总体情况</p><p>本年新收政府信息公开申请数量七十四件，全部按时答复。</p>"
-    declared = f'<html><head><meta http-equiv="Content-Type" content="text/html; charset=gb2312"></head><body>{body}</body></html>'
+    meta = '<meta http-equiv="Content-Type" content="text/html; charset=gb2312">'
+    declared = f"<html><head>{meta}</head><body>{body}</body></html>"
     doc = read(write(tmp_path, "gbk.html", declared.encode("gbk")))
     assert paragraphs(doc)[1] == "本年新收政府信息公开申请数量七十四件，全部按时答复。"
     undeclared = f"<html><body>{body * 3}</body></html>"
@@ -353,7 +354,8 @@ def test_dispatch_refusals(tmp_path: Path) -> None:
 
 def test_content_beats_extension(tmp_path: Path) -> None:
     assert read(write(tmp_path, "attachment.html", pdf_bytes(REPORT_PAGES))).format == "pdf"
-    assert read(write(tmp_path, "error.pdf", "<!DOCTYPE html><html><body><p>404 页面不存在</p></body></html>")).format == "html"
+    error_page = "<!DOCTYPE html><html><body><p>404 页面不存在</p></body></html>"
+    assert read(write(tmp_path, "error.pdf", error_page)).format == "html"
     assert read(write(tmp_path, "report.docx.txt", docx_bytes())).format == "docx"
 
 
@@ -387,8 +389,11 @@ def test_text_readers_never_leak_exceptions_on_bytes(data: bytes) -> None:
             pass
 
 
+LINE_KINDS = ["\t", "\t0", "\t规章", "续行", "", "a | b", "| x ||| y |", "|---|", "## 标题", "<p>", "<td>"]
+
+
 @ROBUST
-@given(st.lists(st.sampled_from(["\t", "\t0", "\t规章", "续行", "", "a | b", "| x ||| y |", "|---|", "## 标题", "<p>", "<td>"]), max_size=40))
+@given(st.lists(st.sampled_from(LINE_KINDS), max_size=40))
 def test_text_and_html_readers_accept_any_line_mix(lines: list[str]) -> None:
     data = "\n".join(lines).encode()
     for reader in (text.read, markdown.read, html.read):
@@ -425,7 +430,9 @@ def test_real_pingtan_2022_page_html() -> None:
 
 @pytest.mark.shared
 @shared
-@pytest.mark.parametrize(("name", "count"), [("2013", 1), ("2018", 1), ("2019", 3), ("2021", 3), ("2023", 3), ("2025", 3)])
+@pytest.mark.parametrize(
+    ("name", "count"), [("2013", 1), ("2018", 1), ("2019", 3), ("2021", 3), ("2023", 3), ("2025", 3)]
+)
 def test_real_portal_pages_keep_only_the_article(name: str, count: int) -> None:
     doc = read(sample(f"pingtan-{name}/page.html"))
     assert len(tables(doc)) == count

@@ -7,17 +7,17 @@ the truth. Every failure on a bad file is a ``GxnlpError`` with a schema.md code
 """
 from __future__ import annotations
 
-import io
 import os
 import re
 import stat
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 from gxnlp.document import Document
 from gxnlp.errors import GxnlpError
 from gxnlp.readers import docx, html, markdown, pdf, text
+
+__all__ = ["DEFAULT_MAX_BYTES", "SUPPORTED_EXTENSIONS", "read", "sniff"]
 
 DEFAULT_MAX_BYTES = 64 * 2**20
 
@@ -51,33 +51,40 @@ def read(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYTES) ->
         raise GxnlpError("unreadable_file", f"not a regular file: {source}")
     if info.st_size > max_bytes:
         raise GxnlpError("too_large", f"{info.st_size} bytes exceeds the limit of {max_bytes}")
-    if info.st_size == 0:
-        raise GxnlpError("empty_file", "the file is empty")
-    by_extension = _BY_EXTENSION.get(file.suffix.lower())
-    if by_extension is None:
-        raise GxnlpError(
-            "unsupported_format",
-            f"unsupported file type {file.suffix or '(no extension)'!r}; expected one of {sorted(_BY_EXTENSION)}",
-        )
     try:
         with open(file, "rb") as handle:
             data = handle.read(max_bytes + 1)
     except OSError as exc:
         raise GxnlpError("unreadable_file", f"cannot read {source}: {exc.strerror or exc}") from None
-    if len(data) > max_bytes:  # grew since stat
+    return read_bytes(data, source, max_bytes=max_bytes)
+
+
+def read_bytes(data: bytes, source: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
+    """Read a report held in memory; ``source`` names it, and its extension hints the format."""
+    if len(data) > max_bytes:
         raise GxnlpError("too_large", f"more than {max_bytes} bytes")
     if not data:
         raise GxnlpError("empty_file", "the file is empty")
+    suffix = Path(source).suffix.lower()
+    by_extension = _BY_EXTENSION.get(suffix)
+    if by_extension is None:
+        raise GxnlpError(
+            "unsupported_format",
+            f"unsupported file type {suffix or '(no extension)'!r}; expected one of {sorted(_BY_EXTENSION)}",
+        )
     return _READERS[sniff(data, by_extension)](data, source)
 
 
 def sniff(data: bytes, by_extension: str) -> str:
-    """The format of ``data``: magic bytes and an HTML start win over the extension's guess."""
+    """The format of ``data``: magic bytes and an HTML start win over the extension's guess.
+
+    Raises ``unsupported_format`` for a zip that is not a Word package and for legacy binary Office files.
+    """
     head = data[:1024]
     if b"%PDF-" in head:  # the header may follow up to 1 KB of junk
         return "pdf"
     if data.startswith(b"PK\x03\x04"):
-        if by_extension == "docx" or _is_word_package(data):
+        if by_extension == "docx" or docx.is_word_package(data):
             return "docx"
         raise GxnlpError("unsupported_format", "a zip archive that is not a Word document (no word/document.xml)")
     if data.startswith(_OLE_MAGIC):
@@ -85,11 +92,3 @@ def sniff(data: bytes, by_extension: str) -> str:
     if _HTML_START.match(head.removeprefix(b"\xef\xbb\xbf").lstrip()) or b"<html" in head.lower():
         return "html"
     return by_extension
-
-
-def _is_word_package(data: bytes) -> bool:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as package:
-            return "word/document.xml" in package.namelist()
-    except (zipfile.BadZipFile, OSError, ValueError):
-        return False

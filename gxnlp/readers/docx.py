@@ -17,7 +17,7 @@ from gxnlp.errors import GxnlpError
 
 _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _NS = {"w": _W, "mc": "http://schemas.openxmlformats.org/markup-compatibility/2006"}
-_P, _TBL, _TR, _TC = (f"{{{_W}}}{tag}" for tag in ("p", "tbl", "tr", "tc"))
+_P, _TBL, _TR = (f"{{{_W}}}{tag}" for tag in ("p", "tbl", "tr"))
 _SDT, _SDT_CONTENT, _CUSTOM_XML = (f"{{{_W}}}{tag}" for tag in ("sdt", "sdtContent", "customXml"))
 _T, _TAB = f"{{{_W}}}t", f"{{{_W}}}tab"
 # Run content in reading order. Text boxes are skipped: their text also sits in the mc:Fallback copy,
@@ -30,6 +30,8 @@ _RUN_CONTENT = etree.XPath(
 _ROW_CELLS = etree.XPath("./w:tc | ./w:sdt/w:sdtContent/w:tc | ./w:customXml/w:tc", namespaces=_NS)
 _V_MERGE = etree.XPath("string(./w:tcPr/w:vMerge/@w:val)", namespaces=_NS)
 _HAS_V_MERGE = etree.XPath("boolean(./w:tcPr/w:vMerge)", namespaces=_NS)
+# zipfile raises NotImplementedError for unknown versions/compressions and ValueError/EOFError on junk.
+_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, ValueError, EOFError)
 # XML parts larger than this are a zip bomb or not a report; python-docx would parse them into memory.
 _MAX_XML_BYTES = 50 * 2**20
 
@@ -46,12 +48,21 @@ def read(data: bytes, source: str) -> Document:
     return Document(source=source, format="docx", blocks=blocks)
 
 
+def is_word_package(data: bytes) -> bool:
+    """Whether ``data`` is a zip holding ``word/document.xml`` (a .docx under another name)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            return "word/document.xml" in package.namelist()
+    except _ZIP_ERRORS:
+        return False
+
+
 def _check_package(data: bytes) -> None:
     """Refuse a non-zip and a package whose XML would inflate past ``_MAX_XML_BYTES`` before parsing."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as package:
             members = package.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
+    except _ZIP_ERRORS as exc:
         raise GxnlpError("unreadable_docx", f"not a zip package: {exc}") from None
     for member in members:
         if member.filename.endswith((".xml", ".rels")) and member.file_size > _MAX_XML_BYTES:

@@ -2,8 +2,8 @@
 
 Chinese government files are UTF-8 or GBK/GB2312 (often mislabelled). GB18030 is a superset of both
 GBK and GB2312, so it is the one legacy codec we decode with; but because it accepts most byte
-sequences it is only used when something independent (a BOM-less declaration or charset-normalizer)
-says the bytes are Chinese legacy text. Anything else is refused rather than decoded into mojibake.
+sequences it is only used when something independent (a declared charset or charset-normalizer) says
+the bytes are Chinese legacy text. Anything else is refused rather than decoded into mojibake.
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ _GB_FAMILY = frozenset({"gb2312", "gbk", "gb18030", "cp936", "euc_cn"})
 _DECLARED = re.compile(rb"""(?:charset|encoding)\s*=\s*["']?\s*([A-Za-z0-9._:-]{2,40})""", re.I)
 # A few stray bytes (a truncated multibyte character, one corrupt byte) are tolerated with a warning;
 # more than this means the guess is wrong.
-_MAX_BAD_BYTES_PER = 10_000
+_BYTES_PER_TOLERATED_ERROR = 10_000
 
 
 @dataclass(frozen=True)
@@ -78,10 +78,11 @@ def decode(data: bytes, *, declared: str | None = None) -> Decoded:
         except UnicodeDecodeError:
             pass
     # Nothing decodes strictly: accept a candidate if only a handful of bytes are bad.
-    limit = 1 + len(data) // _MAX_BAD_BYTES_PER
-    lenient = [Decoded(text, codec, text.count("\ufffd"))
-               for codec in (("gb18030", "utf-8") if agreed else ("utf-8",))
-               for text in (data.decode(codec, errors="replace"),)]
+    limit = 1 + len(data) // _BYTES_PER_TOLERATED_ERROR
+    lenient = []
+    for codec in ("gb18030", "utf-8") if agreed else ("utf-8",):
+        text = data.decode(codec, errors="replace")
+        lenient.append(Decoded(text, codec, text.count("\ufffd")))
     best = min(lenient, key=lambda decoded: decoded.replaced)
     if best.replaced <= limit:
         return best

@@ -33,7 +33,6 @@ _BLOCK_TAGS = frozenset(
     "p div h1 h2 h3 h4 h5 h6 li ul ol dl dt dd section article main header footer aside blockquote pre "
     "center address figure figcaption table caption thead tbody tfoot tr td th form fieldset hr".split()
 )
-_TITLE_METAS = ("articletitle",)
 _DATE_METAS = ("pubdate", "publishdate", "firstpublishedtime", "article:published_time")
 _STRING = etree.XPath("string()")
 _SPACES = re.compile(r"[ \t\r\n\f\v]+")
@@ -68,7 +67,7 @@ def _metadata(root: etree._Element) -> tuple[str | None, str | None]:
         content = (meta.get("content") or "").strip()
         if name and content:
             metas.setdefault(name, content)
-    title = next((metas[name] for name in _TITLE_METAS if name in metas), None)
+    title = metas.get("articletitle")
     if title is None:
         title_el = root.find(".//title")
         title = _clean_line(_STRING(title_el)) if title_el is not None else None
