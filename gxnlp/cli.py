@@ -32,15 +32,17 @@ def _print_table(rows: list[dict]) -> None:
     from rich.table import Table
 
     table = Table(title="gxnlp parse", show_lines=False)
-    for column in ("source", "ok", "template", "year", "agency", "新收", "办结", "公开", "复议", "诉讼", "failed checks"):
+    for column in ("source", "ok", "template", "year", "agency", "新收", "办结", "予以公开", "复议", "诉讼", "failed checks", "notes"):
         table.add_column(column, overflow="fold")
     for row in rows:
         cells = row["cells"]
         failed = [c["id"] for c in row["checks"] if c["status"] == "fail"]
         errors = ", ".join(e["code"] for e in row["errors"])
         litigation = sum(cells.get(k, 0) for k in ("t4.lit_direct.total", "t4.lit_after_review.total"))
+        notes = [f"{len(row['tables'].get('ambiguous', []))} ambiguous row(s)"] if row["tables"].get("ambiguous") else []
+        notes += [f"{len(row['derived'])} derived"] if row["derived"] else []
         table.add_row(
-            row["source"],
+            "/".join(Path(row["source"]).parts[-2:]),
             "[green]yes[/]" if row["ok"] else f"[red]{errors}[/]",
             row["template"],
             str(row["year"] or ""),
@@ -51,8 +53,9 @@ def _print_table(rows: list[dict]) -> None:
             _figure(cells, "t4.review.total"),
             str(litigation) if "t4.lit_direct.total" in cells else "",
             f"[red]{', '.join(failed)}[/]" if failed else "",
+            ", ".join(notes),
         )
-    Console().print(table)
+    Console(width=None if sys.stdout.isatty() else 200).print(table)
 
 
 def _cmd_parse(args: argparse.Namespace) -> int:
@@ -74,6 +77,14 @@ def _cmd_parse(args: argparse.Namespace) -> int:
     return status
 
 
+def _cmd_synth(args: argparse.Namespace) -> int:
+    from .synth import write_corpus
+
+    for path in write_corpus(args.out, args.n, seed=args.seed, formats=args.formats):
+        print(path)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gxnlp", description="Chinese government information disclosure annual reports as research data.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -81,6 +92,12 @@ def build_parser() -> argparse.ArgumentParser:
     parse_cmd.add_argument("inputs", nargs="+", metavar="FILE_OR_DIR")
     parse_cmd.add_argument("--json", action="store_true", help="print one JSON object per document (schema.md)")
     parse_cmd.set_defaults(handler=_cmd_parse)
+    synth_cmd = commands.add_parser("synth", help="write synthetic reports with known values (demo data, benchmarks)")
+    synth_cmd.add_argument("out", metavar="DIR")
+    synth_cmd.add_argument("--n", type=int, default=7, help="number of reports (default 7)")
+    synth_cmd.add_argument("--seed", type=int, default=100)
+    synth_cmd.add_argument("--formats", nargs="+", default=None, help="renderers to cycle through (default: all)")
+    synth_cmd.set_defaults(handler=_cmd_synth)
     return parser
 
 

@@ -1084,3 +1084,29 @@ _NO_BLANKS = frozenset({"digit_runs", "pdf"})  # formats where a blank cell woul
 def expected_derived(report: SynthReport, renderer: str, noise: bool = True) -> tuple[str, ...]:
     """The keys a parser should list as ``derived`` for this rendering (blank totals, schema.md)."""
     return report.blank_totals if noise and renderer not in _NO_BLANKS else ()
+
+
+SUFFIXES = {"html": ".html", "tab_text": ".txt", "pipe_text": ".txt", "digit_runs": ".txt", "markdown": ".md", "docx": ".docx", "pdf": ".pdf"}
+
+
+def write_corpus(out: str | Path, n: int, *, seed: int = 100, formats: list[str] | None = None) -> list[Path]:
+    """Write ``n`` synthetic reports, cycling through the renderers and both templates, with their
+    ground truth as ``<name>.truth.json`` beside each (so a demo or benchmark can check itself)."""
+    names = formats or sorted(RENDERERS)
+    unknown = set(names) - set(RENDERERS)
+    if unknown:
+        raise ValueError(f"unknown formats {sorted(unknown)}; choose from {sorted(RENDERERS)}")
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for i in range(n):
+        name = names[i % len(names)]
+        report = generate(seed + i, TEMPLATES[i % 2])
+        data = RENDERERS[name](report, seed + i, noise=True)
+        path = folder / f"synth-{seed + i}-{name}{SUFFIXES[name]}"
+        path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+        truth = {"template": report.template, "year": report.year, "agency": report.agency, "cells": report.cells,
+                 "derived": list(expected_derived(report, name))}
+        path.with_name(path.name + ".truth.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1), encoding="utf-8")
+        written.append(path)
+    return written

@@ -14,10 +14,9 @@ from hypothesis import strategies as st
 
 from gxnlp import parse_bytes
 from gxnlp.normalise import squash
-from gxnlp.synth import RENDERERS, expected_derived, generate
+from gxnlp.synth import RENDERERS, SUFFIXES as SUFFIX, expected_derived, generate
 
 LOSSY = {"digit_runs", "markdown"}
-SUFFIX = {"html": ".html", "tab_text": ".txt", "pipe_text": ".txt", "digit_runs": ".txt", "markdown": ".md", "docx": ".docx", "pdf": ".pdf"}
 
 
 def _round_trip(seed: int, template: str, renderer: str, noise: bool) -> None:
