@@ -14,6 +14,7 @@ import itertools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from .document import Block, Paragraph, Table
 from .grammar import grammar
@@ -24,7 +25,7 @@ _MAX_COMBINATIONS = 20000  # joint choices tried when identities must settle sev
 # Alignment scores: a printed label naming the row dominates; filling a row with an unlabelled
 # number row beats leaving it empty; the label printed last breaks ties between two named rows.
 _LABEL_SCORE, _FILL_SCORE, _RIGHTMOST_SCORE = 10, 3, 2
-_MIN_CORROBORATION = 4  # narrative digits needed to settle a table-2 digit run (e.g. 88 and 698)
+_MIN_CORROBORATION = 2  # columns the narrative must confirm to settle a table-2 digit run
 _NUM_RE = re.compile(r"\d+(?:\.\d+)?")
 _SIGNED_NUM_RE = re.compile(r"(?:(?<=\d)[-−－]|(?<![\w\-−－])[-−－])?\d+(?:\.\d+)?")
 _NARRATIVE_UNIT_RE = re.compile(r"\s*(?:[年月日件条个项次人%％倍家篇期场批户名座亩份])")
@@ -51,11 +52,11 @@ class Group:
     tokens: list[Token]
     index: int = 0
 
-    @property
+    @cached_property
     def key(self) -> str:
         return label_key(self.label)
 
-    @property
+    @cached_property
     def has_number(self) -> bool:
         return any(t.value.semantic in {"NUMERIC", "ZERO"} for t in self.tokens)
 
@@ -225,16 +226,17 @@ def _value_count_range(tokens: list[Token]) -> tuple[int, int]:
     return low, high
 
 
-def _trimmings(tokens: list[Token], need: int) -> list[list[Token]]:
+def _trimmings(tokens: list[Token], need: int, table: str) -> list[list[Token]]:
     """The ways to read a row with blank cells beyond its width.
 
-    Leading blanks go first (placeholders of a label cell that spans several columns). Any other
-    excess blank may be a placeholder of a value cell spanning two grid columns, a converter's
-    trailing empty cell, or a real blank: every distinct choice is returned, trailing drops first,
-    so that the caller can flag the row as ambiguous instead of guessing.
+    In tables 3 and 4, leading blanks go first: they are placeholders of the label cells that span
+    up to three columns. Any other excess blank may be a placeholder of a value cell spanning two
+    grid columns (table 2 of 2019, format.md §3.1), a converter's trailing empty cell, or a real
+    blank: every distinct choice is returned, trailing drops first, so that the caller can settle
+    it by the identities or flag the row as ambiguous instead of guessing.
     """
     tokens = list(tokens)
-    while len(tokens) > need and tokens[0].value.semantic == "EMPTY":
+    while table != "t2" and len(tokens) > need and tokens[0].value.semantic == "EMPTY":
         tokens.pop(0)
     excess = len(tokens) - need
     blanks = [i for i, t in enumerate(tokens) if t.value.semantic == "EMPTY"]
@@ -247,13 +249,13 @@ def _trimmings(tokens: list[Token], need: int) -> list[list[Token]]:
     return list(choices.values())
 
 
-def _trimmed(tokens: list[Token], need: int) -> list[Token]:
+def _trimmed(tokens: list[Token], need: int, table: str) -> list[Token]:
     """The likeliest reading of :func:`_trimmings` (trailing blanks dropped first)."""
-    return _trimmings(tokens, need)[0]
+    return _trimmings(tokens, need, table)[0]
 
 
 def _compatible(group: Group, need: int, table: str) -> bool:
-    tokens = _trimmed(group.tokens, need)
+    tokens = _trimmed(group.tokens, need, table)
     low, high = _value_count_range(tokens)
     if low <= need <= high:
         return True
@@ -283,7 +285,7 @@ def assign_t2(groups: list[Group], version: str) -> tuple[int, list[_Assignment]
         if max(_match_position(key, spec) for spec in others) > positions[best]:
             continue
         need = len(specs[best].columns)
-        if _compatible(group, need, "t2") or len(_trimmed(group.tokens, need)) == need - 1 > 0:
+        if _compatible(group, need, "t2") or len(_trimmed(group.tokens, need, "t2")) == need - 1 > 0:
             taken.add(specs[best].key)
             assignments.append(_Assignment(group, [specs[best]]))
     return 16 * len(assignments), assignments
@@ -292,58 +294,57 @@ def assign_t2(groups: list[Group], version: str) -> tuple[int, list[_Assignment]
 def align(groups: list[Group], specs: list[RowSpec]) -> tuple[int, list[_Assignment]]:
     """Best monotone assignment of groups to canonical rows (a group may span joinable rows)."""
     n = len(specs)
-    keys = [g.key for g in groups]
-    positions = [[_match_position(k, s) for s in specs] for k in keys]
-    rightmost = [max(range(n), key=lambda j: p[j]) if max(p) >= 0 else -1 for p in positions]
-    neg = -10**9
-    m = len(groups)
-    dp = [[0] * (n + 1) for _ in range(m + 1)]
-    back: list[list[tuple[str, int]]] = [[("", 0)] * (n + 1) for _ in range(m + 1)]
+    # (end row j, span, table, need) of every row run a group could fill
+    runs: list[list[tuple[int, str, int]]] = [[] for _ in range(n + 1)]
     for j in range(1, n + 1):
-        back[0][j] = ("skip_row", 0)
-    for i in range(1, m + 1):
-        group = groups[i - 1]
-        labelled = rightmost[i - 1] >= 0
+        for span in (1, 2, 3):
+            rows = specs[j - span:j] if j - span >= 0 else []
+            if not rows or (span > 1 and not all(r.joinable for r in rows)):
+                break
+            runs[j].append((span, rows[0].table, sum(len(r.columns) for r in rows)))
+    needs = {(table, need) for run in runs for _, table, need in run}
+    # groups that fit no row at all can only be skipped: leave them out of the table
+    fits = [{tn: _compatible(g, tn[1], tn[0]) for tn in needs} for g in groups]
+    kept = [i for i, fit in enumerate(fits) if any(fit.values()) and groups[i].has_number]
+    m = len(kept)
+    positions = [[_match_position(groups[i].key, s) for s in specs] for i in kept]
+    rightmost = [max(range(n), key=p.__getitem__) if max(p) >= 0 else -1 for p in positions]
+    dp = [[0] * (n + 1) for _ in range(m + 1)]
+    back = [[(0, 0)] * (n + 1) for _ in range(m + 1)]  # (move, span): 0 skip group, 1 skip row, 2 assign
+    for j in range(1, n + 1):
+        back[0][j] = (1, 0)
+    for a in range(1, m + 1):
+        fit, pos, right = fits[kept[a - 1]], positions[a - 1], rightmost[a - 1]
+        labelled = right >= 0
+        prev, row = dp[a - 1], dp[a]
         for j in range(n + 1):
-            best, move = dp[i - 1][j], ("skip_group", 0)
-            if j and dp[i][j - 1] > best:
-                best, move = dp[i][j - 1], ("skip_row", 0)
-            for span in (1, 2, 3):
-                if j - span < 0:
-                    break
-                rows = specs[j - span:j]
-                if span > 1 and not all(r.joinable for r in rows):
-                    break
-                need = sum(len(r.columns) for r in rows)
-                if not _compatible(group, need, rows[0].table):
+            best, move = prev[j], (0, 0)
+            if j and row[j - 1] > best:
+                best, move = row[j - 1], (1, 0)
+            for span, table, need in runs[j]:
+                if not fit[(table, need)]:
                     continue
-                matched = [positions[i - 1][j - span + t] >= 0 for t in range(span)]
-                if any(matched):
-                    score = _LABEL_SCORE + _FILL_SCORE * span + (_RIGHTMOST_SCORE if rightmost[i - 1] in range(j - span, j) else 0)
-                elif labelled and group.key and not group.has_number:
-                    continue
-                elif not group.has_number:
-                    continue
+                first = j - span
+                if any(pos[first + t] >= 0 for t in range(span)):
+                    score = _LABEL_SCORE + _FILL_SCORE * span + (_RIGHTMOST_SCORE if first <= right < j else 0)
                 else:
-                    score = _FILL_SCORE * span if not labelled else -2
-                score += dp[i - 1][j - span]
+                    score = -2 if labelled else _FILL_SCORE * span
+                score += prev[first]
                 if score > best:
-                    best, move = score, ("assign", span)
-            dp[i][j] = best
-            back[i][j] = move
+                    best, move = score, (2, span)
+            row[j] = best
+            back[a][j] = move
     assignments: list[_Assignment] = []
-    i, j = m, n
-    while i > 0 and j >= 0:
-        move, span = back[i][j]
-        if move == "assign":
-            assignments.append(_Assignment(groups[i - 1], specs[j - span:j]))
-            i, j = i - 1, j - span
-        elif move == "skip_group":
-            i -= 1
-        elif move == "skip_row":
-            j -= 1
+    a, j = m, n
+    while a > 0:
+        move, span = back[a][j]
+        if move == 2:
+            assignments.append(_Assignment(groups[kept[a - 1]], specs[j - span:j]))
+            a, j = a - 1, j - span
+        elif move == 0:
+            a -= 1
         else:
-            break
+            j -= 1
     assignments.reverse()
     return dp[m][n], assignments
 
@@ -365,6 +366,44 @@ def _splits(raw: str, parts: int) -> Iterator[list[str]]:
             break
         for rest in _splits(integer[cut:] + dot + frac, parts - 1):
             yield [head] + rest
+
+
+def _digit_value(piece: str) -> Value:
+    number = int(piece)
+    return Value(piece, number, "NUMERIC" if number else "ZERO")
+
+
+def _total_segmentations(digits: str, need: int, width: int) -> Iterator[list[str]]:
+    """Cuts of one digit run into ``need`` integers where every ``width``-th is the sum of the
+    parts before it in its block (table 3 rows, table 4 blocks). The total is then determined,
+    so the search only branches on the parts, and prunes when the rest is too short to hold it."""
+    pieces: list[str] = []
+
+    def cut(rest: str, index: int, block_sum: int) -> Iterator[list[str]]:
+        if index == need:
+            if not rest:
+                yield list(pieces)
+            return
+        if index % width == width - 1:  # a total: it must print the block's sum
+            total = str(block_sum)
+            if rest.startswith(total):
+                pieces.append(total)
+                yield from cut(rest[len(total):], index + 1, 0)
+                pieces.pop()
+            return
+        left = need - index - 1  # pieces after this one, each at least one digit
+        for end in range(1, len(rest) - left + 1):
+            head = rest[:end]
+            if len(head) > 1 and head[0] == "0":
+                break
+            new_sum = block_sum + int(head)
+            if len(rest) - end < left - 1 + len(str(new_sum)):
+                break
+            pieces.append(head)
+            yield from cut(rest[end:], index + 1, new_sum)
+            pieces.pop()
+
+    yield from cut(digits, 0, 0)
 
 
 def _token_splits(tokens: list[Token], need: int) -> Iterator[list[Value]]:
@@ -436,7 +475,7 @@ def _readings(assignment: _Assignment) -> list[_Reading]:
     need = sum(len(s.columns) for s in specs)
     width = len(specs[0].columns)
     has_total = specs[0].table in {"t3", "t4"}
-    alternatives = _trimmings(assignment.group.tokens, need)
+    alternatives = _trimmings(assignment.group.tokens, need, specs[0].table)
     if len(alternatives) > 1:
         return [_Reading([t.value for t in tokens], "chose which blank cells are placeholders") for tokens in alternatives]
     tokens = alternatives[0]
@@ -446,7 +485,14 @@ def _readings(assignment: _Assignment) -> list[_Reading]:
     seen: set[tuple] = set()
     signed = set(grammar()["t2"]["signed_columns"])
     columns = [c for spec in specs for c in spec.columns]
-    for values in _token_splits(tokens, need):
+    if has_total and len(tokens) == 1 and tokens[0].splittable:
+        digits = re.sub(r"\D", "", tokens[0].value.raw)
+        candidates: Iterable[list[Value]] = (
+            [_digit_value(piece) for piece in pieces] for pieces in _total_segmentations(digits, need, width)
+        )
+    else:
+        candidates = _token_splits(tokens, need)
+    for values in candidates:
         if has_total and not _sum_ok(values, width):
             continue
         if any((v.number or 0) < 0 and c not in signed for v, c in zip(values, columns)):
@@ -526,22 +572,29 @@ def _cells_of(assignment: _Assignment, reading: _Reading, result: TableResult) -
     return cells
 
 
-def _numbers_near(narrative: str, patterns: tuple[str, ...], window: int = 30) -> set[str]:
-    """Numbers printed in the narrative within ``window`` characters of the row's own label."""
-    found: set[str] = set()
-    for pattern in patterns:
-        for match in re.finditer(re.escape(pattern), narrative):
-            context = narrative[max(0, match.start() - window):match.end() + window]
-            found.update(_NUM_RE.findall(context))
-    return found
+_CLAUSE_RE = re.compile(r"[^，,。；;：:！？!?\n]+")
 
 
-def _corroboration(reading: _Reading, narrative_numbers: set[str]) -> int:
-    """Digits of the reading's multi-digit values that the narrative also prints: single digits
-    are everywhere in a report, so only longer numbers count as evidence."""
+def _narrative_facts(narrative: str, spec: RowSpec) -> dict[str, set[str]]:
+    """Numbers the narrative prints for each column of a table-2 row: a clause that names the
+    row's label and a column's words ("现行有效行政规范性文件698件") states that column's value."""
+    words = grammar()["t2"]["narrative_columns"]
+    facts: dict[str, set[str]] = {}
+    for clause in _CLAUSE_RE.findall(narrative):
+        if not any(p in clause for p in spec.patterns):
+            continue
+        numbers = set(_NUM_RE.findall(clause))
+        for column in spec.columns:
+            if numbers and any(w in clause for w in words.get(column, ())):
+                facts.setdefault(column, set()).update(numbers)
+    return facts
+
+
+def _corroboration(reading: _Reading, spec: RowSpec, facts: dict[str, set[str]]) -> int:
+    """Columns whose value in ``reading`` the narrative states in a clause about that column."""
     return sum(
-        len(str(v.number)) for v in reading.values
-        if v is not None and v.number is not None and abs(v.number) >= 10 and str(v.number) in narrative_numbers
+        1 for column, value in zip(spec.columns, reading.values)
+        if value is not None and value.number is not None and str(value.number) in facts.get(column, ())
     )
 
 
@@ -585,8 +638,9 @@ def read_tables(blocks: Iterable[Block], narrative: str = "") -> TableResult:
         elif not readings:
             result.incomplete.append(_describe(assignment, readings))
         elif assignment.specs[0].table == "t2":
-            nearby = _numbers_near(narrative, assignment.specs[0].patterns)
-            scores = [_corroboration(r, nearby) for r in readings]
+            spec = assignment.specs[0]
+            facts = _narrative_facts(narrative, spec)
+            scores = [_corroboration(r, spec, facts) for r in readings]
             top = max(scores)
             if top >= _MIN_CORROBORATION and scores.count(top) == 1:
                 chosen = readings[scores.index(top)]
@@ -627,7 +681,7 @@ def _restore_detached_cells(groups: list[Group], assignments: list[_Assignment])
     """
     columns_by_word = grammar()["t2"]["annotation_columns"]
     short = [a for a in assignments if a.specs[0].table == "t2"
-             and len(_trimmed(a.group.tokens, len(a.specs[0].columns))) == len(a.specs[0].columns) - 1]
+             and len(_trimmed(a.group.tokens, len(a.specs[0].columns), "t2")) == len(a.specs[0].columns) - 1]
     if not short:
         return
     assigned = {id(a.group) for a in assignments}
@@ -644,7 +698,7 @@ def _restore_detached_cells(groups: list[Group], assignments: list[_Assignment])
         columns = assignment.specs[0].columns
         if column not in columns:
             return
-        tokens = _trimmed(assignment.group.tokens, len(columns))
+        tokens = _trimmed(assignment.group.tokens, len(columns), "t2")
         tokens.insert(columns.index(column), stray.tokens[0])
         assignment.group.tokens = tokens
 
