@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
 _SPACE_RE = re.compile(r"[\s\u00a0\u3000\u2000-\u200a]+")
@@ -32,8 +33,10 @@ def squash(text: str) -> str:
     return _SPACE_RE.sub("", nfkc(text))
 
 
+@lru_cache(maxsize=65536)
 def label_key(text: str) -> str:
-    """A label reduced to what identifies it: no spaces, no punctuation, no brackets."""
+    """A label reduced to what identifies it: no spaces, no punctuation, no brackets (cached:
+    the official labels recur in every report)."""
     return _LABEL_PUNCT_RE.sub("", nfkc(text))
 
 
@@ -55,8 +58,11 @@ class Value:
         return self.semantic != "TEXT"
 
 
+@lru_cache(maxsize=65536)
 def parse_value(raw: str) -> Value:
-    """Read one cell. Non-numeric text gets semantic TEXT (a label, or a finding)."""
+    """Read one cell. Non-numeric text gets semantic TEXT (a label, or a finding).
+
+    Cached: the same cells ("0", "1", the official labels) recur in every report."""
     text = _FOOTNOTE_RE.sub("", squash(raw))
     if not text:
         return Value(raw, None, "EMPTY")

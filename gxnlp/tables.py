@@ -14,7 +14,7 @@ import itertools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from .document import Block, Paragraph, Table
 from .grammar import grammar
@@ -180,11 +180,13 @@ def groups_from_blocks(blocks: Iterable[Block]) -> list[Group]:
 # Canonical rows
 
 
+@lru_cache(maxsize=4)
 def t2_specs(version: str) -> list[RowSpec]:
     """Canonical rows of table 2 for one template version."""
     return [RowSpec("t2", r["key"], tuple(r["columns"]), tuple(r["patterns"])) for r in grammar()["t2"][version]]
 
 
+@lru_cache(maxsize=4)
 def t34_specs(other_variant: str) -> list[RowSpec]:
     """Canonical rows of tables 3 and 4 in printed order; （六） as one row or three sub-rows."""
     data = grammar()
@@ -200,18 +202,43 @@ def t34_specs(other_variant: str) -> list[RowSpec]:
     return specs
 
 
+@lru_cache(maxsize=1)
+def _all_patterns() -> tuple[tuple[str, bool], ...]:
+    """Every (pattern, suffix) the grammar uses, so a label is searched once for all of them."""
+    specs = t2_specs("2019") + t2_specs("2021") + t34_specs("split_other") + t34_specs("single_other")
+    return tuple(sorted({(p, s.suffix) for s in specs for p in s.patterns}))
+
+
+@lru_cache(maxsize=16384)
+def _pattern_ends(group_key: str) -> dict[tuple[str, bool], int]:
+    """End of the rightmost occurrence of every grammar pattern in a label (-1: absent). Cached:
+    the same labels recur across reports."""
+    ends = {}
+    for pattern, suffix in _all_patterns():
+        if suffix:
+            ends[(pattern, suffix)] = len(group_key) if group_key.endswith(pattern) else -1
+        else:
+            pos = group_key.rfind(pattern)
+            ends[(pattern, suffix)] = pos + len(pattern) if pos >= 0 else -1
+    return ends
+
+
 def _match_position(group_key: str, spec: RowSpec) -> int:
     """End position of the rightmost pattern of ``spec`` in the label, or -1."""
-    best = -1
-    for pattern in spec.patterns:
-        if spec.suffix:
-            if group_key.endswith(pattern):
-                best = max(best, len(group_key))
-            continue
-        pos = group_key.rfind(pattern)
-        if pos >= 0:
-            best = max(best, pos + len(pattern))
-    return best
+    ends = _pattern_ends(group_key)
+    return max(ends[(p, spec.suffix)] for p in spec.patterns)
+
+
+def specs_named(name: str) -> list[RowSpec]:
+    """A canonical row list by name: ``t2:2019``, ``t2:2021``, ``t34:split_other``, ``t34:single_other``."""
+    table, which = name.split(":")
+    return t2_specs(which) if table == "t2" else t34_specs(which)
+
+
+@lru_cache(maxsize=65536)
+def _positions(group_key: str, specs_name: str) -> tuple[int, ...]:
+    """:func:`_match_position` of a label against every row of a named list (cached per label)."""
+    return tuple(_match_position(group_key, spec) for spec in specs_named(specs_name))
 
 
 def _value_count_range(tokens: list[Token]) -> tuple[int, int]:
@@ -273,16 +300,15 @@ def assign_t2(groups: list[Group], version: str) -> tuple[int, list[_Assignment]
     """Table 2 rows by their labels, which are unique: converters move whole blocks of table 2
     around (a Shanghai Markdown prints block (一) after (五)–(八)), so order cannot be relied on."""
     specs = t2_specs(version)
-    others = t34_specs("split_other") + t34_specs("single_other")
     taken: set[str] = set()
     assignments: list[_Assignment] = []
     for group in groups:
         key = group.key
-        positions = [_match_position(key, spec) for spec in specs]
-        best = max(range(len(specs)), key=lambda j: positions[j])
+        positions = _positions(key, f"t2:{version}")
+        best = max(range(len(specs)), key=positions.__getitem__)
         if positions[best] < 0 or specs[best].key in taken:
             continue
-        if max(_match_position(key, spec) for spec in others) > positions[best]:
+        if max(_positions(key, "t34:split_other") + _positions(key, "t34:single_other")) > positions[best]:
             continue
         need = len(specs[best].columns)
         if _compatible(group, need, "t2") or len(_trimmed(group.tokens, need, "t2")) == need - 1 > 0:
@@ -291,8 +317,10 @@ def assign_t2(groups: list[Group], version: str) -> tuple[int, list[_Assignment]
     return 16 * len(assignments), assignments
 
 
-def align(groups: list[Group], specs: list[RowSpec]) -> tuple[int, list[_Assignment]]:
-    """Best monotone assignment of groups to canonical rows (a group may span joinable rows)."""
+def align(groups: list[Group], specs_name: str) -> tuple[int, list[_Assignment]]:
+    """Best monotone assignment of groups to the canonical rows of ``specs_name`` (a group may
+    span joinable rows)."""
+    specs = specs_named(specs_name)
     n = len(specs)
     # (end row j, span, table, need) of every row run a group could fill
     runs: list[list[tuple[int, str, int]]] = [[] for _ in range(n + 1)]
@@ -307,7 +335,7 @@ def align(groups: list[Group], specs: list[RowSpec]) -> tuple[int, list[_Assignm
     fits = [{tn: _compatible(g, tn[1], tn[0]) for tn in needs} for g in groups]
     kept = [i for i, fit in enumerate(fits) if any(fit.values()) and groups[i].has_number]
     m = len(kept)
-    positions = [[_match_position(groups[i].key, s) for s in specs] for i in kept]
+    positions = [_positions(groups[i].key, specs_name) for i in kept]
     rightmost = [max(range(n), key=p.__getitem__) if max(p) >= 0 else -1 for p in positions]
     dp = [[0] * (n + 1) for _ in range(m + 1)]
     back = [[(0, 0)] * (n + 1) for _ in range(m + 1)]  # (move, span): 0 skip group, 1 skip row, 2 assign
@@ -524,6 +552,12 @@ def _fingerprints(text: str, names: list[str]) -> list[str]:
     return [n for n in names if label_key(n) in key]
 
 
+def _other_variants(groups: list[Group]) -> tuple[str, ...]:
+    """（六）其他处理 as three sub-rows only when their labels are printed (2021, format.md §4.2)."""
+    text = "".join(g.key for g in groups)
+    return ("split_other",) if any(label_key(p) in text for p in grammar()["t3"]["fingerprints"]["2021"]) else ("single_other",)
+
+
 def _t2_versions(groups: list[Group]) -> tuple[list[str], dict[str, list[str]]]:
     """Table 2 versions worth trying, from its fingerprints (format.md §1); both when unsure."""
     text = "".join(g.label for g in groups)
@@ -620,8 +654,8 @@ def read_tables(blocks: Iterable[Block], narrative: str = "") -> TableResult:
         t2_score, t2_assignments = assign_t2(groups, version)
         used = {id(a.group) for a in t2_assignments}
         rest = [g for g in groups if id(g) not in used]
-        for variant in ("split_other", "single_other"):
-            score, assignments = align(rest, t34_specs(variant))
+        for variant in _other_variants(rest):
+            score, assignments = align(rest, f"t34:{variant}")
             if best is None or t2_score + score > best[0]:
                 best = (t2_score + score, t2_assignments + assignments, (version, variant))
     assert best is not None
