@@ -29,7 +29,10 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas as _canvas
 
-_GRAMMAR = json.loads((Path(__file__).parent / "data" / "grammar.json").read_text(encoding="utf-8"))
+from .grammar import grammar
+from .validate import failed_identity_ids
+
+_GRAMMAR = grammar()
 
 TEMPLATES = ("2019", "2021")
 SECTION_IDS = ("s1", "s2", "s3", "s4", "s5", "s6")
@@ -68,28 +71,6 @@ def cell_keys(template: str) -> list[str]:
     keys += [f"t3.{row}.{col}" for row in t3_rows(template) for col in T3_COLUMNS]
     keys += [f"t4.{block}.{col}" for block in T4_BLOCKS for col in T4_COLUMNS]
     return keys
-
-
-def failed_identities(template: str, cells: dict[str, int | float]) -> list[str]:
-    """Ids (schema.md style) of the hard identities H3.1, H3.2, H3.3 and H4.1 that ``cells`` break."""
-    rows = t3_rows(template)
-    results = [row for row in rows if row not in _T3_FLOW]
-    failed = []
-    for col in T3_COLUMNS:
-        def v(row: str) -> int | float:
-            return cells[f"t3.{row}.{col}"]
-
-        if v("new_received") + v("carried_in") != v("results_total") + v("carried_out"):
-            failed.append(f"t3.balance.{col}")
-        if v("results_total") != sum(v(row) for row in results):
-            failed.append(f"t3.results_sum.{col}")
-    for row in rows:
-        if cells[f"t3.{row}.total"] != sum(cells[f"t3.{row}.{col}"] for col in _T3_PARTS):
-            failed.append(f"t3.row_total.{row}")
-    for block in T4_BLOCKS:
-        if cells[f"t4.{block}.total"] != sum(cells[f"t4.{block}.{col}"] for col in T4_COLUMNS[:-1]):
-            failed.append(f"t4.block_total.{block}")
-    return failed
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -435,7 +416,7 @@ def generate(seed: int, template: str | None = None, *, zero_rate: float = 0.5, 
         delta = rng.randint(1, 3)
         consistent = int(cells[key])
         cells[key] = consistent - delta if consistent >= delta and rng.random() < 0.5 else consistent + delta
-        violation = Violation(key, consistent, int(cells[key]), tuple(failed_identities(template, cells)))
+        violation = Violation(key, consistent, int(cells[key]), tuple(failed_identity_ids(cells)))
     elif rng.random() < blank_total_rate:
         totals = [key for key in cells if key.startswith("t3.") and key.endswith(".total")]
         if rng.random() < 0.5:  # 总计 column mostly empty, as in real 2019-format HTML (format.md §9)

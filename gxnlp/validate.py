@@ -161,6 +161,12 @@ def hard_checks(cells: dict) -> list[dict]:
     return checks
 
 
+def failed_identity_ids(cells: dict) -> list[str]:
+    """Ids of the hard identities (H3.1–H3.3, H4.1) that ``cells`` break, in check order."""
+    identities = t3_identities(cells) + t4_identities()
+    return [i.id for i in identities if holds(i, cells) is False]
+
+
 def _short(keys: tuple[str, ...]) -> str:
     return " + ".join(keys) if len(keys) <= 3 else f"{keys[0]} + … + {keys[-1]} ({len(keys)} cells)"
 
