@@ -85,6 +85,84 @@ def _cmd_synth(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_themes(args: argparse.Namespace) -> int:
+    from .themes import predict
+
+    texts = [line.rstrip("\n") for line in sys.stdin if line.strip()]
+    results = predict(texts, args.model)
+    for result in results:
+        if args.json:
+            sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+        else:
+            sys.stdout.write(f"{', '.join(result['themes']) or '-'}\t{result['text']}\n")
+    return 0
+
+
+def _corpus_split(args: argparse.Namespace, split: str | None) -> tuple[list[str], list[list[str]]]:
+    from .labelled import load_units
+
+    units = load_units(args.corpus, split=None if split == "all" else split, documents=args.documents)
+    if not units:
+        raise SystemExit(f"no labelled units found in {args.corpus} (split {split})")
+    return [u.text for u in units], [list(u.themes) for u in units]
+
+
+def _print_metrics(result: dict, title: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for column in ("theme", "precision", "recall", "F1", "support"):
+        table.add_column(column, justify="left" if column == "theme" else "right")
+    for theme, m in result["per_theme"].items():
+        table.add_row(theme, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}", str(m["support"]))
+    console = Console(width=None if sys.stdout.isatty() else 120)
+    console.print(table)
+    console.print(f"macro F1 {result['macro_f1']:.3f} · micro F1 {result['micro_f1']:.3f} · exact match {result['exact_match']:.3f} · n = {result['n']}")
+    if result["confusions"]:
+        console.print("most frequent confusions (true → predicted): " + "; ".join(
+            f"{c['true']} → {c['predicted']} ({c['count']})" for c in result["confusions"]))
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from .labelled import fingerprint, load_units
+    from .themes.base import backend_class
+    from .themes.evaluate import evaluate
+
+    train_units = load_units(args.corpus, split=None if args.split == "all" else args.split, documents=args.documents)
+    texts, labels = [u.text for u in train_units], [list(u.themes) for u in train_units]
+    options = json.loads(args.options) if args.options else {}
+    model = backend_class(args.backend)(**options)
+    with Console(stderr=True).status(f"training {args.backend} on {len(texts)} units"):
+        model.fit(texts, labels)
+    model.card.update({
+        "trained_on": [str(p) for p in args.corpus], "split": args.split, "n_train": len(texts),
+        "corpus_sha256": fingerprint(train_units), "options": options,
+    })
+    if args.split != "all":
+        test_texts, test_labels = _corpus_split(args, args.eval_split)
+        result = evaluate(model, test_texts, test_labels)
+        model.card["metrics"] = {"evaluated_on": args.eval_split, **result}
+        _print_metrics(result, f"{args.backend} on the {args.eval_split} split")
+    print(model.save(args.out))
+    return 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from .themes import load
+    from .themes.evaluate import evaluate
+
+    texts, labels = _corpus_split(args, args.split)
+    result = evaluate(load(args.model), texts, labels)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        _print_metrics(result, f"{args.model} on {', '.join(map(str, args.corpus))} ({args.split})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gxnlp", description="Chinese government information disclosure annual reports as research data.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -98,6 +176,28 @@ def build_parser() -> argparse.ArgumentParser:
     synth_cmd.add_argument("--seed", type=int, default=100)
     synth_cmd.add_argument("--formats", nargs="+", default=None, help="renderers to cycle through (default: all)")
     synth_cmd.set_defaults(handler=_cmd_synth)
+
+    themes_cmd = commands.add_parser("themes", help="classify texts from standard input (one per line) into themes")
+    themes_cmd.add_argument("--json", action="store_true", help="one JSON object per line (schema.md §2)")
+    themes_cmd.add_argument("--model", default=None, help="a trained model folder (default: the shipped model)")
+    themes_cmd.set_defaults(handler=_cmd_themes)
+
+    for name, help_text in (("train", "train a theme model on a labelled corpus"), ("evaluate", "score a theme model on a labelled corpus")):
+        sub = commands.add_parser(name, help=help_text)
+        sub.add_argument("--corpus", nargs="+", required=True, type=Path, help="JSON Lines files or folders of them")
+        sub.add_argument("--documents", default=None, help="manifest.csv that annotation records point into")
+        if name == "train":
+            sub.add_argument("--backend", choices=["rules", "linear", "transformer"], default="linear")
+            sub.add_argument("--out", required=True, type=Path)
+            sub.add_argument("--split", default="train", help="split to learn from (train, dev, test or all)")
+            sub.add_argument("--eval-split", default="test", help="split to report metrics on")
+            sub.add_argument("--options", default=None, help='backend options as JSON, e.g. \'{"c": 0.5}\'')
+            sub.set_defaults(handler=_cmd_train)
+        else:
+            sub.add_argument("--model", required=True, type=Path)
+            sub.add_argument("--split", default="test", help="split to score (or all)")
+            sub.add_argument("--json", action="store_true")
+            sub.set_defaults(handler=_cmd_evaluate)
     return parser
 
 
