@@ -53,14 +53,14 @@ class KeywordScores(TransformerMixin, BaseEstimator):
         return np.log1p(RulesClassifier().scores(list(texts)))
 
 
-def make_pipeline(c: float = 0.5, max_features: int = 40000) -> Pipeline:
+def make_pipeline(c: float = 0.5, max_features: int = 40000, seed: int = 0) -> Pipeline:
     """The unfitted estimator: features, then one calibrated linear SVM per theme."""
     features = FeatureUnion([
         ("chars", TfidfVectorizer(analyzer="char", ngram_range=(1, 3), min_df=2, sublinear_tf=True, max_features=max_features)),
         ("keywords", KeywordScores()),
     ])
     # ensemble=False: one SVM per theme, calibrated on cross-validated scores (3x smaller, faster)
-    classifier = OneVsRestClassifier(CalibratedClassifierCV(LinearSVC(C=c), method="sigmoid", cv=3, ensemble=False))
+    classifier = OneVsRestClassifier(CalibratedClassifierCV(LinearSVC(C=c, random_state=seed), method="sigmoid", cv=3, ensemble=False))
     return Pipeline([("features", features), ("classifier", classifier)])
 
 
@@ -84,11 +84,11 @@ class LinearClassifier(ThemeClassifier):
         # a theme with no example cannot be learnt: keep it at probability 0 (LinearSVC needs 2 classes)
         self._present = np.flatnonzero(present)
         folds = KFold(self.folds, shuffle=True, random_state=self.seed)
-        held_out = cross_val_predict(make_pipeline(self.c, self.max_features), texts, truth[:, self._present], cv=folds, method="predict_proba")
+        held_out = cross_val_predict(make_pipeline(self.c, self.max_features, self.seed), texts, truth[:, self._present], cv=folds, method="predict_proba")
         proba = np.zeros(truth.shape)
         proba[:, self._present] = held_out
         self.thresholds = tune_thresholds(truth, proba)
-        self.pipeline = make_pipeline(self.c, self.max_features).fit(texts, truth[:, self._present])
+        self.pipeline = make_pipeline(self.c, self.max_features, self.seed).fit(texts, truth[:, self._present])
         self.card["present_themes"] = [self.themes[j] for j in self._present]
         return self
 
