@@ -24,6 +24,7 @@ from .base import ThemeClassifier, binarize, tune_thresholds
 from .rules import RulesClassifier
 
 PIPELINE_FILE = "pipeline.skops"
+MIN_POSITIVES = 10  # examples a theme needs before the linear model learns it
 TRUSTED = [
     "gxnlp.themes.linear.KeywordScores",
     "sklearn.calibration._CalibratedClassifier",
@@ -80,9 +81,9 @@ class LinearClassifier(ThemeClassifier):
     def fit(self, texts: Sequence[str], labels: Sequence[Sequence[str]]) -> "LinearClassifier":
         texts = list(texts)
         truth = binarize(labels, self.themes)
-        present = truth.sum(axis=0) > 0
-        # a theme with no example cannot be learnt: keep it at probability 0 (LinearSVC needs 2 classes)
-        self._present = np.flatnonzero(present)
+        # a theme with too few examples cannot be learnt and calibrated across folds: it stays at
+        # probability 0, and the model card lists the themes the model does know
+        self._present = np.flatnonzero(truth.sum(axis=0) >= MIN_POSITIVES)
         folds = KFold(self.folds, shuffle=True, random_state=self.seed)
         held_out = cross_val_predict(make_pipeline(self.c, self.max_features, self.seed), texts, truth[:, self._present], cv=folds, method="predict_proba")
         proba = np.zeros(truth.shape)
