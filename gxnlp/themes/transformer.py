@@ -280,7 +280,7 @@ class TransformerClassifier(ThemeClassifier):
                     nn.utils.clip_grad_norm_([p for g in groups for p in g["params"]], 1.0)
                     optimizer.step()
                     schedule.step()
-                    losses.append(float(loss))
+                    losses.append(loss.item())
                     bar.set_postfix(epoch=epoch + 1, loss=f"{np.mean(losses[-20:]):.4f}")
                     bar.update(1)
         self._encoder.eval()
