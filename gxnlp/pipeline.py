@@ -13,6 +13,7 @@ from .normalise import label_key, nfkc
 from .report import Report
 from .sections import Section, split_sections
 from .tables import read_tables
+from .units import report_units
 from .validate import hard_checks, soft_checks
 
 _MIN_TABLE_DIGITS = 10  # fewer digits between the headings of 二 and 四: the tables are images
@@ -81,7 +82,7 @@ def _not_a_report(title: str | None, text: str) -> bool:
 
 
 def parse_document(document: Document) -> Report:
-    """Everything after reading: metadata, template, sections, tables, checks."""
+    """Everything after reading: metadata, template, sections, narrative units, tables, checks."""
     text = document.text()
     meta = extract_metadata(document.title, text, document.published)
     report = Report(
@@ -102,6 +103,10 @@ def parse_document(document: Document) -> Report:
 
     sections = split_sections(text)
     report.sections = sections
+    try:
+        report.units = [unit.to_dict() for unit in report_units(sections)]
+    except Exception as error:  # noqa: BLE001 - a segmenter bug must not cost the tables
+        report.warnings.append(f"narrative units not segmented: {type(error).__name__}: {error}")
     start, end = _table_region(sections, len(text))
     result = read_tables(_blocks_in(document, start, end), narrative=_narrative(sections, text, start, end))
     report.cells = result.cells

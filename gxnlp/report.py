@@ -7,6 +7,17 @@ from typing import Any
 from .sections import Section
 
 
+_UNIT_KEYS = ("section", "kind", "text", "start", "end", "heading_path", "tense", "specificity")
+
+
+def _unit_dict(unit: Any) -> dict[str, Any]:
+    """A narrative unit as schema.md §1 prints it (``gxnlp.units.Unit`` or its dict form)."""
+    data = unit.to_dict() if hasattr(unit, "to_dict") else dict(unit)
+    out = {key: data.get(key) for key in _UNIT_KEYS}
+    out["heading_path"] = list(out["heading_path"] or [])
+    return out
+
+
 @dataclass
 class Report:
     """Everything gxnlp read from one document. ``to_dict()`` is exactly ``gxnlp parse --json``."""
@@ -49,7 +60,7 @@ class Report:
             "derived": list(self.derived),
             "checks": list(self.checks),
             "sections": {k: {"title": s.title, "text": s.text} for k, s in self.sections.items()},
-            "units": list(self.units),
+            "units": [_unit_dict(u) for u in self.units],
             "tables": dict(self.tables),
             "warnings": list(self.warnings),
         }
