@@ -1,0 +1,511 @@
+"""``gxnlp.Corpus``: many reports parsed once, cached by content, and laid out as the tidy tables of ``gxnlp.frames``.
+
+Why: comparing agencies needs thousands of reports in DataFrames, rebuilt in seconds when a few files change.
+An engine maps :func:`process_files` over chunks of paths (all cores by default), each result is cached under
+the hash of the file's bytes in an embedded Parquet store, and the tables join on ``report_id``. A bad file is
+a row with ``ok`` False and its error codes, never an exception.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import multiprocessing
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from functools import lru_cache, partial
+from glob import glob
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from . import __version__
+from .cli import expand_inputs
+from .frames import CELL_COLUMNS, CHECK_COLUMNS, REPORT_COLUMNS, UNIT_COLUMNS, UNIT_THEME_COLUMNS, report_rows
+from .pipeline import parse
+from .readers import SUPPORTED_EXTENSIONS
+from .report import Report
+
+if TYPE_CHECKING:
+    from .themes import ThemeClassifier
+
+__all__ = ["ENGINES", "Corpus", "Engine", "LocalEngine", "content_key", "process_files"]
+
+TABLES: dict[str, list[str]] = {
+    "reports": REPORT_COLUMNS, "cells": CELL_COLUMNS, "checks": CHECK_COLUMNS,
+    "units": [*UNIT_COLUMNS, "themes"], "unit_themes": UNIT_THEME_COLUMNS,
+}
+_ARROW_TYPES: dict[str, pa.DataType] = {
+    **dict.fromkeys(("ok", "derived"), pa.bool_()),
+    **dict.fromkeys(("year", "n_cells", "n_failed_checks", "n_units", "unit", "start", "end"), pa.int64()),
+    **dict.fromkeys(("value", "lhs", "rhs", "delta", "score", "specificity"), pa.float64()),
+    "themes": pa.list_(pa.string()),
+}
+_PANDAS_TYPES = {pa.string(): pd.StringDtype(), pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
+CACHE_FORMAT = 1  # bump when the store's layout changes
+COMPACT_AT = 16  # parts in the store before they are merged into one
+_UNREADABLE = "unreadable:"  # cache-key prefix of a file that could not be hashed: parsed every time, never cached
+_FILE_COLUMNS = ("cache_key", "report_id", "source", "_name")  # the file table's own columns; the rest is the manifest's
+
+FileResult = tuple[str, str, dict[str, list[dict[str, Any]]]]
+R = TypeVar("R")
+
+
+# -- the unit of parallel work ----------------------------------------------------------------------------------
+
+def content_key(path: str) -> str:
+    """What a parse result depends on: the sha256 of the bytes plus the extension (which picks the reader)."""
+    try:
+        with open(path, "rb") as handle:
+            digest = hashlib.file_digest(handle, "sha256").hexdigest()
+    except OSError:
+        return _UNREADABLE + path
+    return digest + Path(path).suffix.lower()
+
+
+def _sha256(key: str) -> str | None:
+    return None if key.startswith(_UNREADABLE) else key[:64]
+
+
+def _file_result(path: str, report: Report) -> FileResult:
+    """A report's rows for every table, keyed by its content key (the corpus puts ``report_id`` there later)."""
+    key = content_key(path)
+    rows = report_rows(key, _sha256(key), report)
+    rows["unit_themes"] = []
+    return path, key, rows
+
+
+@lru_cache(maxsize=4)
+def _classifier(themes: str) -> ThemeClassifier:
+    """Loaded once per process: a worker classifies many chunks with the same model."""
+    from .themes import default_model, load
+
+    return default_model() if themes == "default" else load(themes)
+
+
+def _model_dir(themes: str) -> Path:
+    from .themes import DEFAULT_MODEL
+
+    return Path(os.environ.get("GXNLP_THEME_MODEL", DEFAULT_MODEL)) if themes == "default" else Path(themes)
+
+
+def process_files(paths: list[str], themes: str | None) -> list[FileResult]:
+    """Parse a chunk of files and theme all their units in one batched call: ``(path, cache_key, rows)`` per file.
+
+    A plain top-level function of picklable arguments so that any engine (a process pool, Dask) can ship it.
+    ``themes`` is ``"default"``, a model folder, or None for no theme classification.
+    """
+    results = [_file_result(path, parse(path)) for path in paths]
+    units = [unit for _, _, rows in results for unit in rows["units"]]
+    if themes is None or not units:
+        for unit in units:
+            unit["themes"] = None if themes is None else []
+        return results
+    from .themes import predict
+
+    predictions = iter(predict([unit["text"] for unit in units], _classifier(themes)))
+    for _, _, rows in results:
+        for unit in rows["units"]:
+            prediction = next(predictions)
+            unit["themes"] = prediction["themes"]
+            rows["unit_themes"] += [{"report_id": unit["report_id"], "unit": unit["unit"], "theme": theme,
+                                     "score": prediction["scores"][theme]} for theme in prediction["themes"]]
+    return results
+
+
+# -- engines ----------------------------------------------------------------------------------------------------
+
+class Engine(Protocol):
+    """Runs ``fn`` on every chunk and yields ``(chunk index, result or the exception it raised)`` as each ends."""
+
+    def map(self, fn: Callable[[list[str]], R], chunks: Sequence[list[str]]) -> Iterator[tuple[int, R | BaseException]]:
+        ...
+
+
+class LocalEngine:
+    """A process pool on this machine, one process per core by default.
+
+    With fork, the first chunk runs in this process: what it loads (the theme model, ~8 s) is then inherited
+    by the workers instead of loaded by each of them at once. One worker or one chunk never starts a pool.
+    """
+
+    def __init__(self, workers: int | None = None) -> None:
+        if workers is not None and workers < 1:
+            raise ValueError(f"workers must be at least 1, not {workers}")
+        self.workers = workers or os.cpu_count() or 1
+
+    def map(self, fn: Callable[[list[str]], R], chunks: Sequence[list[str]]) -> Iterator[tuple[int, R | BaseException]]:
+        if self.workers == 1 or len(chunks) <= 1:
+            here = len(chunks)
+        else:
+            here = 1 if multiprocessing.get_start_method() == "fork" else 0
+        for index in range(here):
+            yield index, _call(fn, chunks[index])
+        if here == len(chunks):
+            return
+        pool = ProcessPoolExecutor(min(self.workers, len(chunks) - here))
+        try:
+            futures = {pool.submit(fn, chunks[index]): index for index in range(here, len(chunks))}
+            for future in as_completed(futures):
+                error = future.exception()
+                yield futures[future], error if error is not None else future.result()
+        finally:  # an interrupted caller should not wait for the chunks nobody will read
+            pool.shutdown(cancel_futures=True)
+
+
+def _call(fn: Callable[[list[str]], R], chunk: list[str]) -> R | BaseException:
+    try:
+        return fn(chunk)
+    except Exception as error:  # noqa: BLE001 - the corpus records it per file
+        return error
+
+
+ENGINES: dict[str, Callable[[int | None], Engine]] = {"local": LocalEngine}
+
+
+def _engine(engine: str | Engine, workers: int | None) -> Engine:
+    if not isinstance(engine, str):
+        return engine
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; choose one of {sorted(ENGINES)} or pass an object with .map")
+    return ENGINES[engine](workers)
+
+
+# -- the cache --------------------------------------------------------------------------------------------------
+
+def _schema(table: str) -> pa.Schema:
+    return pa.schema([(column, _ARROW_TYPES.get(column, pa.string())) for column in TABLES[table]])
+
+
+def _arrow(table: str, rows: list[dict[str, Any]]) -> pa.Table:
+    """Rows of one table as Arrow, their ``report_id`` (holding the content key) named ``cache_key``."""
+    data = pa.Table.from_pylist(rows, schema=_schema(table))
+    return data.rename_columns(["cache_key", *data.column_names[1:]])
+
+
+def _tables(results: Iterable[FileResult]) -> dict[str, pa.Table]:
+    results = list(results)
+    return {name: _arrow(name, [row for _, _, rows in results for row in rows[name]]) for name in TABLES}
+
+
+def _concat(parts: Sequence[dict[str, pa.Table]]) -> dict[str, pa.Table]:
+    return {name: pa.concat_tables([part[name] for part in parts]) if parts else _arrow(name, []) for name in TABLES}
+
+
+def cache_version(themes: str | None) -> str:
+    """Results stay valid while the package version, its data files, the theme model and the tables' columns do."""
+    digest = hashlib.sha256(f"{CACHE_FORMAT}|{__version__}|{json.dumps(TABLES)}".encode())
+    for path in sorted((Path(__file__).parent / "data").glob("*.json")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    digest.update(b"no themes" if themes is None else (_model_dir(themes) / "model.json").read_bytes())
+    return "v-" + digest.hexdigest()[:16]
+
+
+class Store:
+    """The embedded Parquet cache: ``<root>/<version>/part-<n>/<table>.parquet``, every row carrying its ``cache_key``.
+
+    A part is written whole (a temporary folder renamed into place), so it holds complete reports; when a key
+    is in several parts the newest wins. Folders of other versions are left alone (another checkout may use them).
+    """
+
+    def __init__(self, root: str | os.PathLike[str], version: str) -> None:
+        self.folder = Path(root) / version
+
+    def parts(self) -> list[Path]:
+        return sorted(self.folder.glob("part-*")) if self.folder.is_dir() else []
+
+    def load(self, keys: set[str] | None = None) -> dict[str, pa.Table]:
+        """Rows of ``keys`` (all when None), each key from the newest readable part holding it."""
+        owner: dict[str, Path] = {}
+        sizes: dict[Path, int] = {}
+        for part in self.parts():
+            try:
+                found = pq.read_table(part / "reports.parquet", columns=["cache_key"]).column("cache_key").to_pylist()
+            except (OSError, pa.ArrowException):  # a damaged part is as good as absent
+                continue
+            sizes[part] = len(found)
+            owner.update((key, part) for key in found if keys is None or key in keys)
+        by_part: dict[Path, list[str]] = {}
+        for key, part in owner.items():
+            by_part.setdefault(part, []).append(key)
+        loaded = []
+        for part, wanted in by_part.items():
+            try:
+                loaded.append({name: self._read(part / f"{name}.parquet", name, None if len(wanted) == sizes[part] else wanted)
+                               for name in TABLES})
+            except (OSError, pa.ArrowException):
+                continue
+        return _concat(loaded)
+
+    @staticmethod
+    def _read(path: Path, name: str, wanted: list[str] | None) -> pa.Table:
+        """One table of a part, only the rows of ``wanted`` keys (all when None), in the current schema.
+
+        The keys are read dictionary-encoded, so the filter tests each distinct key once, not once per row."""
+        table = pq.read_table(path, read_dictionary=["cache_key"])
+        if wanted is not None:
+            value_set = pa.array(wanted, pa.string())
+            table = table.filter(pa.chunked_array(
+                [pc.take(pc.is_in(chunk.dictionary, value_set=value_set), chunk.indices)
+                 for chunk in table["cache_key"].chunks], pa.bool_()))
+        return table.cast(_arrow(name, []).schema)
+
+    def add(self, tables: dict[str, pa.Table]) -> None:
+        """Write one new part; merge all parts into one when there are many."""
+        if tables["reports"].num_rows:
+            self._write(tables)
+        parts = self.parts()
+        if len(parts) > COMPACT_AT:
+            self._write(self.load())
+            for part in parts:
+                shutil.rmtree(part, ignore_errors=True)
+
+    def _write(self, tables: dict[str, pa.Table]) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        staging = self.folder / f".tmp-{uuid.uuid4().hex}"
+        staging.mkdir()
+        for name, table in tables.items():
+            pq.write_table(table, staging / f"{name}.parquet")
+        parts = self.parts()
+        number = int(parts[-1].name.split("-")[1]) + 1 if parts else 0
+        while True:
+            try:
+                staging.rename(self.folder / f"part-{number:05d}")
+                return
+            except OSError:  # another process took that number
+                number += 1
+
+
+# -- inputs -----------------------------------------------------------------------------------------------------
+
+def _expand(inputs: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> list[str]:
+    """Paths as given, supported files below folders, and the supported files and folders a glob matches."""
+    items = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)
+    paths: list[str] = []
+    for item in map(os.fspath, items):
+        if os.path.exists(item) or not any(ch in item for ch in "*?["):
+            paths += expand_inputs([item])
+        else:
+            matches = sorted(glob(item, recursive=True))
+            paths += expand_inputs([m for m in matches if os.path.isdir(m) or Path(m).suffix.lower() in SUPPORTED_EXTENSIONS])
+    return list(dict.fromkeys(paths))
+
+
+def _absolute(path: str) -> str:
+    return os.path.normcase(os.path.abspath(path))
+
+
+def _read_manifest(manifest: str | os.PathLike[str] | pd.DataFrame) -> pd.DataFrame:
+    """The manifest as a file table: ``source`` (the file, relative to the manifest's folder), ``_name`` (as
+    listed, for stable ids), ``report_id`` if it has an ``id``/``report_id`` column, and its metadata columns."""
+    if isinstance(manifest, pd.DataFrame):
+        frame, folder = manifest.copy(), Path()
+    else:
+        frame, folder = pd.read_csv(manifest), Path(manifest).parent
+    frame = frame.convert_dtypes()
+    file_column = next((c for c in ("file", "path") if c in frame), None)
+    if file_column is None:
+        raise ValueError(f"the manifest needs a 'file' or 'path' column; it has {list(frame.columns)}")
+    if frame[file_column].isna().any():
+        raise ValueError(f"the manifest's {file_column!r} column has empty entries")
+    names = frame.pop(file_column).astype(str)
+    frame.insert(0, "source", pd.array([os.fspath(folder / name) for name in names], dtype="string"))
+    frame.insert(1, "_name", names.astype("string"))
+    if frame["source"].map(_absolute).duplicated().any():
+        raise ValueError("the manifest lists a file twice")
+    id_column = next((c for c in ("report_id", "id") if c in frame), None)
+    if id_column is not None:
+        ids = frame.pop(id_column).astype("string")
+        if ids.isna().any() or ids.duplicated().any():
+            raise ValueError(f"the manifest's {id_column!r} column must be filled and unique")
+        frame.insert(0, "report_id", ids)
+    for column in frame.columns.intersection(REPORT_COLUMNS).difference(_FILE_COLUMNS):
+        dtype = _PANDAS_TYPES.get(_ARROW_TYPES.get(column, pa.string()), "float64")
+        try:
+            frame[column] = frame[column].astype(dtype)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"the manifest's {column!r} column does not convert to {dtype}: {error}") from None
+    return frame.reset_index(drop=True)
+
+
+def _file_table(inputs: Any, manifest: Any) -> pd.DataFrame:
+    """One row per document; with both inputs and a manifest, the manifest annotates the inputs it lists."""
+    if inputs is None and manifest is None:
+        raise ValueError("give inputs (paths, folders, globs), a manifest, or both")
+    listed = None if manifest is None else _read_manifest(manifest)
+    if inputs is None:
+        return listed
+    paths = _expand(inputs)
+    files = pd.DataFrame({"source": pd.array(paths, dtype="string"), "_name": pd.array(paths, dtype="string")})
+    if listed is None:
+        return files
+    listed = listed.drop(columns=["_name"]).assign(source=listed["source"].map(_absolute))
+    return files.assign(_path=files["source"].map(_absolute)).merge(
+        listed.rename(columns={"source": "_path"}), on="_path", how="left").drop(columns="_path")
+
+
+def _report_id(key: str, name: str) -> str:
+    """Stable across machines and runs: the content and the path as listed."""
+    return hashlib.sha256(f"{_sha256(key) or ''}\0{name}".encode()).hexdigest()[:16]
+
+
+def _to_pandas(table: pa.Table) -> pd.DataFrame:
+    frame = table.to_pandas(types_mapper=_PANDAS_TYPES.get)
+    if "themes" in frame:
+        frame["themes"] = pd.Series(table.column("themes").to_pylist(), index=frame.index, dtype=object)  # lists
+    return frame
+
+
+def _progress(total: int, cached: int, enabled: bool) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="file", desc=f"parsing ({cached:,} cached)", disable=not enabled or not total,
+                smoothing=0.1, dynamic_ncols=True)
+
+
+# -- the corpus -------------------------------------------------------------------------------------------------
+
+class Corpus:
+    """Many reports as tidy DataFrames (``reports``, ``cells``, ``checks``, ``units``, ``unit_themes``) joined on
+    ``report_id``; see ``gxnlp.frames`` for the columns.
+
+    ``inputs``: a path, a glob, a folder (every supported file below it) or a list of them. ``manifest``: a CSV
+    (or DataFrame) with a ``file``/``path`` column, relative to its folder, and metadata columns (region, level,
+    …) merged into ``reports``; its values win over parsed ones, which stay as ``parsed_<column>``. A manifest
+    alone means the files it lists. ``cache``: folder of the Parquet cache (None: no cache). ``workers``: processes
+    (default: every core). ``engine``: a name in ``ENGINES`` or an :class:`Engine`. ``themes``: ``"default"``, a
+    model folder, or None. ``stats`` says how many files were parsed and how many came from the cache.
+    """
+
+    def __init__(self, inputs: str | os.PathLike[str] | Iterable[str | os.PathLike[str]] | None = None, *,
+                 manifest: str | os.PathLike[str] | pd.DataFrame | None = None,
+                 cache: str | os.PathLike[str] | None = ".gxnlp-cache", workers: int | None = None,
+                 engine: str | Engine = "local", themes: str | os.PathLike[str] | None = "default",
+                 progress: bool = True) -> None:
+        themes = None if themes is None else os.fspath(themes)
+        runner = _engine(engine, workers)
+        files = _file_table(inputs, manifest)
+        store = None if cache is None else Store(cache, cache_version(themes))
+        keys = [content_key(path) for path in files["source"]]
+        derived = [_report_id(key, name) for key, name in zip(keys, files.pop("_name"))]
+        given = files.pop("report_id") if "report_id" in files else pd.Series(pd.NA, index=files.index, dtype="string")
+        files.insert(0, "report_id", given.fillna(pd.Series(derived, index=files.index, dtype="string")))
+        files.insert(0, "cache_key", pd.array(keys, dtype="string"))
+        cached = store.load({key for key in keys if _sha256(key)}) if store else _concat([])
+        done = set(cached["reports"].column("cache_key").to_pylist())
+        todo: dict[str, str] = {}  # one parse per content
+        for key, path in zip(keys, files["source"]):
+            if key not in done:
+                todo.setdefault(key, path)
+        self.stats = {"parsed": sum(key not in done for key in keys), "cached": sum(key in done for key in keys)}
+        chunks = self._parse(runner, list(todo.values()), themes, cached=self.stats["cached"], progress=progress)
+        fresh = _concat([tables for tables, _ in chunks])
+        if store is not None:  # what a failed chunk or an unreadable file gave is not kept: next time may differ
+            clean = _concat([tables for tables, ok in chunks if ok])
+            store.add({name: table.filter(pc.invert(pc.starts_with(table["cache_key"], _UNREADABLE)))
+                       for name, table in clean.items()})
+        self._files = files
+        self._tables = {name: pa.concat_tables([cached[name], fresh[name]]) for name in TABLES}
+        self._frames: dict[str, pd.DataFrame] = {}
+
+    @staticmethod
+    def _parse(runner: Engine, paths: list[str], themes: str | None, *, cached: int,
+               progress: bool) -> list[tuple[dict[str, pa.Table], bool]]:
+        """Arrow tables per chunk (in chunk order) and whether the chunk ran cleanly (only those are cached)."""
+        if not paths:
+            return []
+        workers = getattr(runner, "workers", None) or os.cpu_count() or 1
+        size = max(1, min(64, math.ceil(len(paths) / (workers * 4))))
+        chunks = [paths[i:i + size] for i in range(0, len(paths), size)]
+        done: dict[int, tuple[dict[str, pa.Table], bool]] = {}
+        counts = {"ok": 0, "failed": 0}
+        with _progress(len(paths), cached, progress) as bar:
+            for index, outcome in runner.map(partial(process_files, themes=themes), chunks):
+                if isinstance(outcome, BaseException):  # its files become error rows, parsed again next time
+                    message = f"{type(outcome).__name__}: {outcome}"
+                    rows = [_file_result(path, Report.failed(path, "internal_error", message)) for path in chunks[index]]
+                    done[index] = (_tables(rows), False)
+                else:
+                    done[index] = (_tables(outcome), True)
+                oks = done[index][0]["reports"].column("ok").to_pylist()
+                counts["ok"] += sum(oks)
+                counts["failed"] += len(oks) - sum(oks)
+                bar.set_postfix(counts, refresh=False)
+                bar.update(len(chunks[index]))
+        return [done[index] for index in sorted(done)]
+
+    @classmethod
+    def from_frames(cls, reports: pd.DataFrame, cells: pd.DataFrame | None = None, checks: pd.DataFrame | None = None,
+                    units: pd.DataFrame | None = None, unit_themes: pd.DataFrame | None = None) -> Corpus:
+        """A corpus over tables already in hand (tests of the analyses, tables read back from disk): no parsing."""
+        corpus = cls.__new__(cls)
+        given = {"reports": reports, "cells": cells, "checks": checks, "units": units, "unit_themes": unit_themes}
+        corpus._frames = {name: frame.reset_index(drop=True) if frame is not None else cls._empty(name)
+                          for name, frame in given.items()}
+        corpus.stats = {"parsed": 0, "cached": 0}
+        return corpus
+
+    @staticmethod
+    def _empty(name: str) -> pd.DataFrame:
+        return _to_pandas(_arrow(name, [])).rename(columns={"cache_key": "report_id"})
+
+    def _frame(self, name: str) -> pd.DataFrame:
+        if name not in self._frames:
+            self._frames[name] = self._reports() if name == "reports" else self._files[["cache_key", "report_id"]].merge(
+                _to_pandas(self._tables[name]), on="cache_key").drop(columns="cache_key")
+        return self._frames[name]
+
+    def _reports(self) -> pd.DataFrame:
+        """Parsed summaries in file order, then the manifest's columns (winning over parsed ones, kept as parsed_*)."""
+        files = self._files
+        parsed = _to_pandas(self._tables["reports"].drop_columns(["source"]))
+        frame = files[["cache_key", "report_id", "source"]].merge(parsed, on="cache_key", how="left")
+        frame = frame.drop(columns="cache_key")
+        for column in (c for c in files.columns if c not in _FILE_COLUMNS):
+            given = files[column]
+            if column in frame:
+                frame[f"parsed_{column}"] = frame[column]
+                frame[column] = given.where(given.notna(), frame[column])
+            else:
+                frame[column] = given
+        return frame
+
+    @property
+    def reports(self) -> pd.DataFrame:
+        """One row per document: parse summary (ok, errors, template, year, agency, …) and manifest metadata."""
+        return self._frame("reports")
+
+    @property
+    def cells(self) -> pd.DataFrame:
+        """One row per table value: key, table, row, column, value, derived."""
+        return self._frame("cells")
+
+    @property
+    def checks(self) -> pd.DataFrame:
+        """One row per arithmetic identity evaluated: check, status, lhs, rhs, delta, message."""
+        return self._frame("checks")
+
+    @property
+    def units(self) -> pd.DataFrame:
+        """One row per narrative unit: section, kind, tense, text, …, and ``themes`` (a list; None without a model)."""
+        return self._frame("units")
+
+    @property
+    def unit_themes(self) -> pd.DataFrame:
+        """One row per unit and theme it got, with the model's score."""
+        return self._frame("unit_themes")
+
+    def __len__(self) -> int:
+        return len(self.reports)
+
+    def __repr__(self) -> str:
+        ok = int(self.reports["ok"].sum())
+        return (f"<Corpus: {len(self):,} reports ({ok:,} ok, {len(self) - ok:,} failed), {len(self.cells):,} cells, "
+                f"{len(self.units):,} units>")
