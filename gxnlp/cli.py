@@ -163,6 +163,20 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_summarize(args: argparse.Namespace) -> int:
+    from .corpus import Corpus
+
+    inputs = args.inputs or None
+    corpus = Corpus(inputs, manifest=args.manifest, cache=args.cache, workers=args.workers, engine=args.engine,
+                    **({"scheduler": args.scheduler} if args.scheduler else {}))
+    written = corpus.write(args.out, by=args.by, theme=args.theme, expected=args.expected)
+    failed = int((~corpus.reports["ok"].astype(bool)).sum())
+    print(f"{len(corpus)} reports ({failed} not parsed) → {len(written)} files in {args.out}")
+    for path in written:
+        print(path)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gxnlp", description="Chinese government information disclosure annual reports as research data.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -176,6 +190,19 @@ def build_parser() -> argparse.ArgumentParser:
     synth_cmd.add_argument("--seed", type=int, default=100)
     synth_cmd.add_argument("--formats", nargs="+", default=None, help="renderers to cycle through (default: all)")
     synth_cmd.set_defaults(handler=_cmd_synth)
+
+    summarize_cmd = commands.add_parser("summarize", help="compare reports: corpus tables, metrics, summaries and report.html")
+    summarize_cmd.add_argument("inputs", nargs="*", metavar="INPUT", help="files, folders or globs (or none with --manifest)")
+    summarize_cmd.add_argument("--out", required=True, type=Path)
+    summarize_cmd.add_argument("--by", default="agency", help="grouping column: agency, region, level, year, … (default agency)")
+    summarize_cmd.add_argument("--theme", default=None, help="theme id for the thematic summary (default: all units)")
+    summarize_cmd.add_argument("--manifest", default=None, help="CSV with a file column and metadata (agency, region, level, year)")
+    summarize_cmd.add_argument("--expected", default=None, help="CSV of expected agency × year for the coverage table")
+    summarize_cmd.add_argument("--cache", default=".gxnlp-cache", help="parse cache folder ('' to disable)")
+    summarize_cmd.add_argument("--workers", type=int, default=None)
+    summarize_cmd.add_argument("--engine", default="local", choices=["local", "dask"])
+    summarize_cmd.add_argument("--scheduler", default=None, help="Dask scheduler address (tcp://host:port)")
+    summarize_cmd.set_defaults(handler=_cmd_summarize)
 
     themes_cmd = commands.add_parser("themes", help="classify texts from standard input (one per line) into themes")
     themes_cmd.add_argument("--json", action="store_true", help="one JSON object per line (schema.md §2)")

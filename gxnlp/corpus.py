@@ -509,3 +509,82 @@ class Corpus:
         ok = int(self.reports["ok"].sum())
         return (f"<Corpus: {len(self):,} reports ({ok:,} ok, {len(self) - ok:,} failed), {len(self.cells):,} cells, "
                 f"{len(self.units):,} units>")
+
+    # -- analyses: thin views over gxnlp.analysis, so that notebooks and the command share them --
+
+    @property
+    def metrics(self) -> pd.DataFrame:
+        """format.md §5.4 per report, long: report_id, metric, value, numerator, denominator."""
+        from .analysis.metrics import report_metrics
+
+        return report_metrics(self.cells)
+
+    def profiles(self, by: str | list[str] = "report_id", **filters: Any) -> pd.DataFrame:
+        """Theme shares by report, agency, region, level or year (``kinds=``/``sections=`` filter units)."""
+        from .analysis.profiles import theme_profiles
+
+        return theme_profiles(self.unit_themes, self.units, self.reports, by, **filters)
+
+    def cross_checks(self) -> pd.DataFrame:
+        """Carry-over and stock chains across years (S1, S2), text against table (S5), zero reports (S7)."""
+        from .analysis.crosschecks import cross_report_checks
+
+        return cross_report_checks(self.reports, self.cells, self.units)
+
+    def coverage(self, expected: pd.DataFrame | Sequence[dict] | str | os.PathLike[str]) -> pd.DataFrame:
+        """Which expected agency-years are missing, unreadable or fail identities (``expected``: frame or CSV)."""
+        from .analysis.coverage import coverage
+
+        if isinstance(expected, (str, os.PathLike)):
+            expected = pd.read_csv(expected)
+        return coverage(self.reports, self.checks, expected)
+
+    def summary(self, by: str | list[str], theme: str | None = None, **options: Any) -> Any:
+        """Comparative thematic summary: counts, representative units with citations, distinctive terms."""
+        from .analysis.summaries import thematic_summary
+
+        return thematic_summary(self.units, self.unit_themes, self.reports, by, theme, **options)
+
+    def boilerplate(self, **options: Any) -> dict[str, pd.DataFrame]:
+        """Near-duplicate units (内容雷同): ``pairs``, per-report ``originality``, ``most_copied`` sentences."""
+        from .analysis.boilerplate import most_copied, near_duplicates, originality
+
+        pairs = near_duplicates(self.units, self.reports, **options)
+        return {"pairs": pairs, "originality": originality(self.units, self.reports, pairs),
+                "most_copied": most_copied(self.units, pairs)}
+
+    def write(self, out: str | os.PathLike[str], *, by: str = "agency", theme: str | None = None,
+              expected: pd.DataFrame | str | os.PathLike[str] | None = None) -> list[Path]:
+        """Every table as Parquet and CSV, one Excel workbook, and a self-contained ``report.html``."""
+        from .outputs import write_report, write_tables
+
+        folder = Path(out)
+        summary = self.summary(by, theme)
+        copies = self.boilerplate()
+        tables = {
+            "reports": self.reports, "cells": self.cells, "checks": self.checks, "units": self.units,
+            "unit_themes": self.unit_themes, "metrics": self.metrics, "profiles": self.profiles(by),
+            "cross_checks": self.cross_checks(), "summary_counts": summary.counts,
+            "summary_units": summary.representatives, "summary_terms": summary.distinctive,
+            "near_duplicates": copies["pairs"], "originality": copies["originality"], "most_copied": copies["most_copied"],
+        }
+        if expected is not None:
+            tables["coverage"] = self.coverage(expected)
+        written = write_tables(tables, folder)
+        written.append(write_report(tables, folder, title="政府信息公开工作年度报告比较", by=by, theme=theme,
+                                    summary=_summary_for_report(summary, by)))
+        return written
+
+
+def _summary_for_report(summary: Any, by: str) -> dict[str, dict[str, list]]:
+    """The thematic summary in the shape ``render_report`` shows: per group, measures, problems, terms."""
+    groups: dict[str, dict[str, list]] = {}
+    for row in summary.representatives.itertuples(index=False):
+        entry = groups.setdefault(str(getattr(row, by)), {"measures": [], "problems": [], "terms": []})
+        key = {"measure": "measures", "problem": "problems"}.get(row.kind)
+        if key:
+            entry[key].append({"text": row.text, "report_id": row.report_id, "unit": int(row.unit)})
+    for row in summary.distinctive.itertuples(index=False):
+        entry = groups.setdefault(str(getattr(row, by)), {"measures": [], "problems": [], "terms": []})
+        entry["terms"].append({"term": row.term, "score": round(float(row.z), 2)})
+    return groups

@@ -15,9 +15,11 @@ import io
 import json
 import math
 import random
-from dataclasses import dataclass
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from docx import Document as _DocxDocument
 from docx.document import Document as DocxDocument
@@ -100,6 +102,7 @@ class SynthReport:
     preamble: str  # the paragraphs between the title and 一, one per line
     blank_totals: tuple[str, ...] = ()  # total keys printed blank when rendered with noise (derived)
     violation: Violation | None = None
+    units: tuple[NarrativeUnit, ...] = ()  # with ``narrative``: the labelled units sections 一, 五, 六 quote
 
     @property
     def title(self) -> str:
@@ -138,14 +141,17 @@ _RESULT_WEIGHTS = {"granted": 0.45, "partial": 0.1, "unable.not_held": 0.2, "not
                    "not_processed.duplicate": 0.05, "other.total": 0.06, "other.other": 0.06}
 
 
-def _t3_values(rng: random.Random, template: str, zero_rate: float, scale: float) -> dict[str, int]:
-    """Table 3 built from its flows, so that H3.1-H3.3 hold by construction."""
+def _t3_values(rng: random.Random, template: str, zero_rate: float, scale: float,
+               fixed_carried_in: Mapping[str, int] | None = None) -> dict[str, int]:
+    """Table 3 built from its flows, so that H3.1-H3.3 hold by construction (``carried_in`` as given, if given)."""
     rows = t3_rows(template)
     results = [row for row in rows if row not in _T3_FLOW]
     applicants = {"natural_person": 1.0} | {
         col: 0.0 if rng.random() < 0.5 + zero_rate / 2 else rng.uniform(0.03, 0.5) for col in _T3_PARTS[1:]}
     new = _split(_count(rng, 20 * scale, 0.3 * zero_rate), applicants, rng)
     carried_in = _split(_count(rng, 2 * scale, 0.3 + 0.6 * zero_rate, big=False), applicants, rng)
+    if fixed_carried_in is not None:
+        carried_in = {col: int(fixed_carried_in.get(col, 0)) for col in _T3_PARTS}
     outcome = {row: _RESULT_WEIGHTS.get(row, 0.03) for row in results
                if row == "granted" or rng.random() < (1 - zero_rate) * 0.5}
     values: dict[str, int] = {}
@@ -172,6 +178,15 @@ def _t4_values(rng: random.Random, zero_rate: float, scale: float) -> dict[str, 
             values[f"t4.{block}.{col}"] = parts.get(col, 0)
         values[f"t4.{block}.total"] = sum(parts.values())
     return values
+
+
+def _continue_stock(values: dict[str, int | float], previous: Mapping[str, int | float]) -> None:
+    """2021 table 2 stocks that continue last year's: valid = valid of N−1 + made − repealed (format.md §5.2 S2)."""
+    for row in ("regulations", "normative_docs"):
+        made, before = int(values[f"t2.{row}.made"]), int(previous[f"t2.{row}.valid"])
+        repealed = min(int(values[f"t2.{row}.repealed"]), before + made)
+        values[f"t2.{row}.repealed"] = repealed
+        values[f"t2.{row}.valid"] = before + made - repealed
 
 
 def _t2_values(rng: random.Random, template: str, zero_rate: float, scale: float) -> dict[str, int | float]:
@@ -381,11 +396,240 @@ def _narrative(rng: random.Random, template: str, year: int, agency: str,
 
 
 # ---------------------------------------------------------------------------------------------------
+# Narrative drawn from a labelled corpus (``generate(..., narrative=units)``)
+#
+# The phrase banks above give every report the same few dozen sentences, so theme profiles, thematic
+# summaries and boilerplate detection have nothing to find. With a labelled corpus (gxnlp.labelled) the
+# narrative quotes its units instead: section 一 groups measures under the five sub-heads, section 五 lists
+# problems, then planned measures (and last year's rectification in the 2021 format), section 六 adds
+# items. Each agency has a thematic bent (a 税务局 quotes more tax units), and a report may copy units
+# from another report (shared boilerplate, or its own previous year recycled).
+
+S1_HEADS = tuple(_S1_ITEMS)  # （一）主动公开 … （五）监督保障
+_S1_COUNTS = {"（一）主动公开": (3, 5), "（二）依申请公开": (2, 3), "（三）政府信息管理": (1, 2),
+              "（四）政府信息公开平台建设": (2, 3), "（五）监督保障": (1, 2)}
+_S5_COUNTS = {"problem": (2, 4), "measure": (2, 4), "rectification": (1, 3)}
+_S6_COUNT = (1, 2)
+
+# Agency type (a pattern of the name) -> the themes its narrative leans to; the first match wins.
+AGENCY_BENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("税务", ("tax",)),
+    ("生态环境|环境保护", ("environment",)),
+    ("教育", ("education",)),
+    ("自然资源|规划|住房|住建", ("land",)),
+    ("财政", ("fiscal",)),
+    ("发展和改革|发改", ("projects", "business")),
+    ("市场监督|市场监管", ("market_regulation",)),
+    ("卫生健康|医疗保障|医保", ("health",)),
+    ("人力资源和社会保障|人社|民政", ("social_security",)),
+    ("应急管理", ("emergency",)),
+    ("农业农村|乡村振兴", ("rural",)),
+    ("公共资源交易", ("procurement",)),
+    ("行政审批|数据", ("business",)),
+    ("交通运输", ("projects",)),
+    ("人民政府", ("policy_communication", "fiscal", "business")),
+)
+BENT_WEIGHT = 8.0  # how much more likely a unit on the agency's own themes is drawn
+
+_MARKER_RE = re.compile(r"^\s*(?:[（(][一二三四五六七八九十\d]{1,3}[）)]|[一二三四五六七八九十]{1,3}是|第[一二三四五六七八九十]{1,3}[，、是]?|"
+                        r"[一二三四五六七八九十]{1,3}、|\d{1,2}[.．、](?!\d)|[①②③④⑤⑥⑦⑧⑨⑩])\s*")
+_LEAD_RE = re.compile(r"^(?:下一步|今后|明年)[，,]\s*")
+_YEAR_RE = re.compile(r"20\d\d(?=年)")
+# Units that state how many applications were received (or none) would contradict table 3 (format.md §5.2 S5,
+# S7), and units on 行政复议 / 行政诉讼 table 4: they are never quoted.
+_AGAINST_TABLES_RE = re.compile(r"(?:收到|受理|接收)[^。；]{0,12}申请[^。；]{0,6}\d|(?:未|没有)(?:收到|受理|接收)|复议|诉讼")
+_FEE_RE = re.compile(r"收费|费用|处理费")
+_S1_MANAGEMENT_RE = re.compile(r"目录|公文|属性|清理|保密审查|发布审核|审核|三审三校|档案|规范性文件|台账|源头")
+_S1_SUPPORT_RE = re.compile(r"培训|考核|领导小组|督查|督导|监督|评议|问责|考评|专人|工作机构|队伍|责任")
+_GENERAL_THEMES = frozenset({"platform", "policy_communication", "on_request"})
+
+
+@dataclass(frozen=True)
+class NarrativeUnit:
+    """One unit a synthetic narrative quotes from a labelled corpus, or copies from another report."""
+
+    section: str  # s1 | s5 | s6
+    slot: str  # s1: its sub-head (（一）主动公开 …); s5: problem | measure | rectification; s6: item
+    text: str  # as printed, without an enumeration marker
+    source_id: str  # the labelled unit's id
+    themes: tuple[str, ...]
+    copied_from: str | None = None  # title of the report it was copied from
+
+
+def agency_bent(agency: str) -> dict[str, float]:
+    """Theme → draw weight for an agency's narrative, from its type (``AGENCY_BENTS``); {} for none known."""
+    for pattern, themes in AGENCY_BENTS:
+        if re.search(pattern, agency):
+            return dict.fromkeys(themes, BENT_WEIGHT)
+    return {}
+
+
+def _s1_slot(text: str, themes: tuple[str, ...]) -> str:
+    """The sub-head of section 一 a measure belongs under."""
+    if "on_request" in themes:
+        return "（二）依申请公开"
+    if set(themes) <= _GENERAL_THEMES:
+        if _S1_MANAGEMENT_RE.search(text):
+            return "（三）政府信息管理"
+        if _S1_SUPPORT_RE.search(text):
+            return "（五）监督保障"
+        if "platform" in themes:
+            return "（四）政府信息公开平台建设"
+    return "（一）主动公开"
+
+
+def _clean(text: str) -> str:
+    """A unit's text without its enumeration marker or a leading 下一步, ending in a full stop."""
+    text = _MARKER_RE.sub("", text.strip(), count=1).strip()
+    text = _LEAD_RE.sub("", text, count=1)
+    return text if text[-1:] in ("。", "！", "？", "；", "：") else text + "。"
+
+
+def narrative_pools(units: Sequence[Any]) -> dict[tuple[str, str], list[NarrativeUnit]]:
+    """Labelled units (``gxnlp.labelled.LabelledUnit``) by (section, slot), as the narrative draws them.
+
+    Section 一 takes measures of section 一, sorted under the five sub-heads; section 五 takes problems,
+    measures and rectifications of section 五; section 六 takes measures of section 六 that are not about
+    fees (the fee sentence follows table 3, format.md §5.2 S6). Units that state how many applications
+    were received are left out (they would contradict table 3), and so are units without a theme in 五 and 六.
+    """
+    pools: dict[tuple[str, str], list[NarrativeUnit]] = {}
+    for unit in units:
+        text = unit.text.strip()
+        if len(text) < 8 or _AGAINST_TABLES_RE.search(text):
+            continue
+        themes = tuple(unit.themes)
+        if unit.section == "s1" and unit.kind == "measure":
+            key = ("s1", _s1_slot(text, themes))
+        elif unit.section == "s5" and unit.kind in _S5_COUNTS and themes:
+            key = ("s5", unit.kind)
+        elif unit.section == "s6" and unit.kind == "measure" and themes and not _FEE_RE.search(text):
+            key = ("s6", "item")
+        else:
+            continue
+        pools.setdefault(key, []).append(NarrativeUnit(key[0], key[1], _clean(text), unit.id, themes))
+    return pools
+
+
+def _draw(rng: random.Random, pool: list[NarrativeUnit], k: int, bent: Mapping[str, float],
+          year: int) -> list[NarrativeUnit]:
+    """k units without replacement, weighted by the bent (Efraimidis–Spirakis keys), years set to ``year``."""
+    keyed = []
+    for unit in pool:
+        weight = max([bent.get(theme, 1.0) for theme in unit.themes] or [1.0])
+        keyed.append((rng.random() ** (1.0 / weight), unit))
+    keyed.sort(key=lambda pair: -pair[0])
+    return [replace(unit, text=_YEAR_RE.sub(str(year), unit.text)) for _, unit in keyed[:k]]
+
+
+def _copy_units(rng: random.Random, drawn: list[NarrativeUnit], sources: Sequence[SynthReport], n: int,
+                sections: Sequence[str]) -> list[NarrativeUnit]:
+    """``drawn`` with n units replaced by verbatim copies of the sources' units (same section and slot)."""
+    candidates = [replace(unit, copied_from=source.title) for source in sources for unit in source.units
+                  if unit.section in sections]
+    out = list(drawn)
+    for copy in rng.sample(candidates, min(n, len(candidates))):
+        same = [i for i, unit in enumerate(out) if unit.source_id == copy.source_id]
+        slot = [i for i, unit in enumerate(out) if (unit.section, unit.slot) == (copy.section, copy.slot)
+                and unit.copied_from is None]
+        if same:
+            out[same[0]] = copy
+        elif slot:
+            out[rng.choice(slot)] = copy
+        else:
+            out.append(copy)
+    return out
+
+
+def _listed(items: list[str], end: str = "。") -> list[str]:
+    """一是…。二是…。 over whole sentences: the last full stop of each item becomes ``end``."""
+    return [f"{_ORDINALS[i]}是{text[:-1] if text.endswith('。') else text}{end}" for i, text in enumerate(items)]
+
+
+def _block(lead: str, items: list[str], inline: bool, end: str = "。") -> list[str]:
+    """A lead sentence and its enumerated items, as one paragraph or one paragraph per item."""
+    listed = _listed(items, end)
+    if end != "。" and listed:
+        listed[-1] = listed[-1][:-1] + "。"
+    if inline:
+        return [lead + "".join(listed)]
+    return ([lead] if lead else []) + listed
+
+
+def _corpus_narrative(rng: random.Random, template: str, year: int, agency: str, cells: dict[str, int | float],
+                      pools: Mapping[tuple[str, str], list[NarrativeUnit]], bent: Mapping[str, float],
+                      sources: Sequence[SynthReport], n_copied: int, copy_sections: Sequence[str],
+                      ) -> tuple[dict[str, str], tuple[NarrativeUnit, ...]]:
+    """Texts of sections 一, 五 and 六 quoting the pools, and the units quoted in printed order."""
+    drawn: list[NarrativeUnit] = []
+    for head in S1_HEADS:
+        drawn += _draw(rng, pools.get(("s1", head), []), rng.randint(*_S1_COUNTS[head]), bent, year)
+    for kind in ("rectification", "problem", "measure") if template == "2021" else ("problem", "measure"):
+        at = year + 1 if kind == "measure" else year - 1 if kind == "rectification" else year
+        drawn += _draw(rng, pools.get(("s5", kind), []), rng.randint(*_S5_COUNTS[kind]), bent, at)
+    drawn += _draw(rng, pools.get(("s6", "item"), []), rng.randint(*_S6_COUNT), bent, year)
+    if sources and n_copied:
+        drawn = _copy_units(rng, drawn, sources, n_copied, copy_sections)
+
+    def slot(section: str, name: str) -> list[NarrativeUnit]:
+        return [unit for unit in drawn if (unit.section, unit.slot) == (section, name)]
+
+    inline = rng.random() < 0.5
+    ordered: list[NarrativeUnit] = []
+    # 一: the sub-heads with their lead figures (the count of applications agrees with table 3)
+    suffix = "方面" if rng.random() < 0.3 else ""
+    made = cells["t2.normative_docs.made" if template == "2021" else "t2.normative_docs.new_made"]
+    new, carried = cells["t3.new_received.total"], cells["t3.carried_in.total"]
+    requests = "本年度未收到政府信息公开申请。" if new + carried == 0 else (
+        f"全年共收到政府信息公开申请{new}件" + (f"，上年结转{carried}件" if carried else "")
+        + f"，结转下年度继续办理{cells['t3.carried_out.total']}件。")
+    leads = {
+        "（一）主动公开": f"全年累计主动公开政府信息{rng.randint(40, 3000)}条，本年制发规范性文件{made}件。",
+        "（二）依申请公开": requests,
+        "（四）政府信息公开平台建设": f"门户网站全年发布各类信息{rng.randint(100, 5000)}条，"
+                                   f"政务新媒体发布信息{rng.randint(20, 2000)}条。",
+    }
+    s1 = [rng.choice(_OPENINGS).format(year=year, agency=agency)]
+    for head in S1_HEADS:
+        units = slot("s1", head)
+        items = [unit.text for unit in units] or _items(rng, _S1_ITEMS[head], 2)
+        s1 += [head + suffix, *_block(leads.get(head, ""), items, inline)]
+        ordered += units
+    # 五: last year's problems fixed (2021), this year's problems, then the planned measures
+    problems = slot("s5", "problem")
+    problem_text = _block(f"{year}年，本机关政府信息公开工作取得一定成效，但仍存在一些不足：",
+                          [unit.text for unit in problems] or _items(rng, _PROBLEMS, 2), inline, "；")
+    measures = slot("s5", "measure")
+    measure_text = _block("为此，我们将采取以下措施加以改进。",
+                          [unit.text for unit in measures] or _items(rng, _MEASURES, 2), inline)
+    if template == "2021":
+        fixed = slot("s5", "rectification")
+        rectified = (_block("针对上年度报告提出的问题，逐项制定整改措施：", [unit.text for unit in fixed], inline) if fixed
+                     else [f"针对上年度报告提出的{rng.randint(2, 4)}项问题，已逐项制定整改措施并全部完成整改。"])
+        s5 = ["（一）上年度问题整改情况", *rectified, "（二）存在的主要问题", *problem_text,
+              "（三）改进措施", *measure_text]
+        ordered += fixed
+    else:
+        s5 = [*problem_text, *measure_text]
+    ordered += problems + measures
+    # 六: the fee sentence of the phrase-bank narrative, then items on this year's work
+    items = slot("s6", "item")
+    fees = _s6(rng, template, year, agency, cells) if template == "2021" else "本年度未收取政府信息公开相关费用。"
+    s6 = [fees] + [f"（{_ORDINALS[i]}）{unit.text}" for i, unit in enumerate(items)]
+    ordered += items
+    return {"s1": "\n".join(s1), "s5": "\n".join(s5), "s6": "\n".join(s6)}, tuple(ordered)
+
+
+# ---------------------------------------------------------------------------------------------------
 # generate
 
 
 def generate(seed: int, template: str | None = None, *, zero_rate: float = 0.5, scale: float = 1.0,
-             violate: str | None = None, blank_total_rate: float = 0.1) -> SynthReport:
+             violate: str | None = None, blank_total_rate: float = 0.1, agency: str | None = None,
+             year: int | None = None, previous: SynthReport | None = None,
+             carried_in: Mapping[str, int] | None = None, narrative: Sequence[Any] | None = None,
+             bent: Mapping[str, float] | None = None, copy_from: SynthReport | Sequence[SynthReport] = (),
+             n_copied: int = 3, copy_sections: Sequence[str] = ("s1", "s5", "s6")) -> SynthReport:
     """A consistent synthetic report, the same for the same arguments.
 
     ``zero_rate`` (0-1) sets how many cells are 0; ``scale`` multiplies typical magnitudes.
@@ -393,18 +637,52 @@ def generate(seed: int, template: str | None = None, *, zero_rate: float = 0.5, 
     identities containing it fail; ``report.violation`` records which. ``blank_total_rate`` is the
     chance that some totals are printed blank (recorded in ``report.blank_totals``; never with
     ``violate``, whose failures a derived total would hide).
+
+    A series of reports of one agency: ``agency`` and ``year`` replace the drawn ones; ``previous`` (the
+    same agency's report of the year before) sets both when they are not given, ``carried_in`` to its
+    ``carried_out`` (the carry-over chain, format.md §5.2 S1) and, both in the 2021 format, the table 2
+    stocks to continue its ``valid`` counts (S2). ``carried_in`` (applicant column → count) sets table 3's
+    carried-over applications explicitly, e.g. to break the chain on purpose.
+
+    ``narrative``: labelled units (``gxnlp.labelled.load_units``) that sections 一, 五 and 六 quote instead
+    of the built-in phrase bank (:func:`narrative_pools` says which units go where); ``report.units``
+    lists those quoted. ``bent`` (theme → weight) makes the agency's own themes likelier, by default
+    :func:`agency_bent` of its name. ``copy_from`` (reports with units) gives ``n_copied`` of its units of
+    ``copy_sections`` verbatim: shared boilerplate, or last year's text recycled. The narrative draws from
+    its own random stream, so the tables are the same with or without it.
     """
     rng = random.Random(seed)
     if template is None:
         template = rng.choice(TEMPLATES)
     _check_template(template)
-    year = rng.choice((2019, 2020)) if template == "2019" else rng.randint(2021, 2024)
-    agency = rng.choice(_CITIES) + (rng.choice(_COUNTIES) if rng.random() < 0.5 else "") + rng.choice(_DEPARTMENTS)
+    drawn_year = rng.choice((2019, 2020)) if template == "2019" else rng.randint(2021, 2024)
+    drawn_agency = rng.choice(_CITIES) + (rng.choice(_COUNTIES) if rng.random() < 0.5 else "") + rng.choice(_DEPARTMENTS)
+    if previous is not None:
+        year = previous.year + 1 if year is None else year
+        agency = previous.agency if agency is None else agency
+        if carried_in is None:
+            carried_in = {col: int(previous.cells[f"t3.carried_out.{col}"]) for col in _T3_PARTS}
+    if carried_in is not None:
+        unknown = set(carried_in) - set(_T3_PARTS)
+        if unknown or any(int(n) < 0 for n in carried_in.values()):
+            raise ValueError(f"carried_in maps applicant columns {_T3_PARTS} to counts ≥ 0, not {dict(carried_in)}")
+    year = drawn_year if year is None else int(year)
+    agency = drawn_agency if agency is None else agency
     published = (_dt.date(year + 1, 1, 5) + _dt.timedelta(days=rng.randint(0, 85))).isoformat()
-    values = (_t2_values(rng, template, zero_rate, scale) | _t3_values(rng, template, zero_rate, scale)
+    values = (_t2_values(rng, template, zero_rate, scale) | _t3_values(rng, template, zero_rate, scale, carried_in)
               | _t4_values(rng, zero_rate, scale))
+    if previous is not None and template == previous.template == "2021":
+        _continue_stock(values, previous.cells)
     cells = {key: values[key] for key in cell_keys(template)}
     preamble, sections = _narrative(rng, template, year, agency, cells)
+    units: tuple[NarrativeUnit, ...] = ()
+    if narrative is not None:
+        sources = [copy_from] if isinstance(copy_from, SynthReport) else list(copy_from)
+        texts, units = _corpus_narrative(random.Random(f"gxnlp-narrative-{seed}"), template, year, agency, cells,
+                                         narrative_pools(narrative), agency_bent(agency) if bent is None else bent,
+                                         sources, n_copied, copy_sections)
+        for sid, text in texts.items():
+            sections[sid] = {"title": sections[sid]["title"], "text": text}
 
     blank_totals: tuple[str, ...] = ()
     violation = None
@@ -424,7 +702,7 @@ def generate(seed: int, template: str | None = None, *, zero_rate: float = 0.5, 
         else:  # a few dropped cells, as in PDF-to-text conversions
             totals += [f"t4.{block}.total" for block in T4_BLOCKS]
             blank_totals = tuple(sorted(rng.sample(totals, rng.randint(1, 3)), key=list(cells).index))
-    return SynthReport(template, year, agency, published, cells, sections, preamble, blank_totals, violation)
+    return SynthReport(template, year, agency, published, cells, sections, preamble, blank_totals, violation, units)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import gxnlp
+from gxnlp.readers import SUPPORTED_EXTENSIONS
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "samples"
@@ -21,7 +22,7 @@ def test_json_lines_follow_the_schema_and_equal_to_dict() -> None:
     result = _run("parse", "samples", "--json")
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
-    files = sorted(p for p in SAMPLES.iterdir() if not p.name.endswith(".json"))
+    files = sorted(p for p in SAMPLES.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_EXTENSIONS)
     assert [Path(line["source"]).name for line in lines] == [p.name for p in files]
     for line in lines:
         assert SCHEMA_KEYS <= set(line)
@@ -32,7 +33,7 @@ def test_json_lines_follow_the_schema_and_equal_to_dict() -> None:
         assert set(line["sections"]) <= {"s1", "s2", "s3", "s4", "s5", "s6"}
         assert all(set(s) == {"title", "text"} for s in line["sections"].values())
     first = files[0]
-    assert json.loads(json.dumps(gxnlp.parse(Path("samples") / first.name).to_dict())) == lines[0] | {
+    assert json.loads(json.dumps(gxnlp.parse(first.relative_to(REPO)).to_dict())) == lines[0] | {
         "source": lines[0]["source"]
     }
 
