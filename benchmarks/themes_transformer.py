@@ -50,8 +50,9 @@ def main() -> int:
     parser.add_argument("--model", type=Path, default=default_me5_path(), help="base checkpoint folder")
     parser.add_argument("--train-units", type=int, default=500, help="units to fine-tune on (5000: no extrapolation)")
     parser.add_argument("--infer-units", type=int, default=500)
-    parser.add_argument("--train-layers", type=int, default=4)
-    parser.add_argument("--epochs", type=int, default=3)
+    defaults = TransformerClassifier()
+    parser.add_argument("--train-layers", type=int, default=defaults.train_layers)
+    parser.add_argument("--epochs", type=int, default=defaults.epochs)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
 

@@ -41,7 +41,7 @@ from .base import ThemeClassifier, binarize, tune_thresholds
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before transformers imports huggingface_hub's constants
 
 import torch  # noqa: E402
-from safetensors.torch import load_file, save_file  # noqa: E402
+from safetensors.torch import load_file, save  # noqa: E402
 from torch import nn  # noqa: E402
 
 WEIGHTS_FILE = "weights.safetensors"
@@ -74,10 +74,10 @@ class TransformerClassifier(ThemeClassifier):
         *,
         max_length: int = 64,
         batch_size: int = 32,
-        epochs: int = 3,
+        epochs: int = 5,
         learning_rate: float = 1e-4,
         head_learning_rate: float = 2e-3,
-        train_layers: int = 2,
+        train_layers: int = 4,
         holdout: float = 0.15,
         prefix: str = "passage: ",
         seed: int = 0,
@@ -191,7 +191,7 @@ class TransformerClassifier(ThemeClassifier):
         """Fine-tune on ``texts`` minus the holdout slice, then tune thresholds on that slice."""
         if len(texts) != len(labels):
             raise ValueError(f"{len(texts)} texts but {len(labels)} label lists")
-        if not texts:
+        if len(texts) == 0:
             raise ValueError("no training texts")
         started = time.perf_counter()
         truth = binarize(labels, self.themes)
@@ -332,7 +332,8 @@ class TransformerClassifier(ThemeClassifier):
             for name, value in layer.state_dict().items():
                 tensors[f"{LAYER_PREFIX}{first + offset}.{name}"] = value
         metadata = {"base_sha256": self._base_sha256, "first_trained_layer": str(first)}
-        save_file({k: v.detach().contiguous() for k, v in tensors.items()}, str(folder / WEIGHTS_FILE), metadata=metadata)
+        data = save({k: v.detach().contiguous() for k, v in tensors.items()}, metadata=metadata)
+        (folder / WEIGHTS_FILE).write_bytes(data)  # not save_file: it creates the file owner-only (0600)
 
     def _load_weights(self, folder: Path) -> None:
         from safetensors import safe_open
@@ -340,7 +341,8 @@ class TransformerClassifier(ThemeClassifier):
         path = folder / WEIGHTS_FILE
         with safe_open(str(path), framework="pt") as handle:
             metadata = handle.metadata() or {}
-        self._build()
+        with torch.random.fork_rng(devices=[]):  # the head's random init is overwritten below
+            self._build()
         assert self._encoder is not None and self._head is not None
         if metadata.get("base_sha256") != self._base_sha256:
             raise ValueError(
