@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
-from .document import Block, Paragraph, Table
+from .document import Block, Paragraph
 from .grammar import grammar
 from .normalise import Value, label_key, nfkc, parse_value
 

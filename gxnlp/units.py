@@ -540,7 +540,6 @@ def _pieces(view: str, section: str, r: _Compiled) -> list[_Piece]:
             continue
         last = index == len(paragraphs) - 1
         markers = _markers(view, p_start, p_end, r)
-        cursor = p_start
         if markers and markers[0][0] == p_start:
             m_start, m_end, family = markers[0]
             following = starts_with_marker(index + 1)

@@ -241,9 +241,10 @@ def build_me5(out_dir: str | Path | None = None, *, force: bool = False) -> Path
         write(partial)
         os.replace(partial, out / name)
 
-    tensors = {k: torch.from_numpy(np.ascontiguousarray(v)).half() for k, v in _state_dict(bundle).items()}
-    publish("model.safetensors", lambda p: p.write_bytes(save(tensors, metadata={"format": "pt"})))
-    del tensors
+    publish("model.safetensors", lambda p: p.write_bytes(save(
+        {k: torch.from_numpy(np.ascontiguousarray(v)).half() for k, v in _state_dict(bundle).items()},
+        metadata={"format": "pt"},
+    )))
     publish("tokenizer.json", lambda p: _tokenizer(bundle).save(str(p)))
     publish("tokenizer_config.json", lambda p: p.write_text(json.dumps(_TOKENIZER_CONFIG, indent=1), encoding="utf-8"))
     publish("config.json", lambda p: p.write_text(json.dumps(_config(bundle), indent=1), encoding="utf-8"))
