@@ -10,16 +10,14 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import multiprocessing
 import os
 import shutil
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Iterable, Sequence
 from functools import lru_cache, partial
 from glob import glob
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pyarrow as pa
@@ -28,6 +26,7 @@ import pyarrow.parquet as pq
 
 from . import __version__
 from .cli import expand_inputs
+from .engines import ENGINES, Engine, LocalEngine, make_engine
 from .frames import CELL_COLUMNS, CHECK_COLUMNS, REPORT_COLUMNS, UNIT_COLUMNS, UNIT_THEME_COLUMNS, report_rows
 from .pipeline import parse
 from .readers import SUPPORTED_EXTENSIONS
@@ -55,7 +54,6 @@ _UNREADABLE = "unreadable:"  # cache-key prefix of a file that could not be hash
 _FILE_COLUMNS = ("cache_key", "report_id", "source", "_name")  # the file table's own columns; the rest is the manifest's
 
 FileResult = tuple[str, str, dict[str, list[dict[str, Any]]]]
-R = TypeVar("R")
 
 
 # -- the unit of parallel work ----------------------------------------------------------------------------------
@@ -118,64 +116,6 @@ def process_files(paths: list[str], themes: str | None) -> list[FileResult]:
             rows["unit_themes"] += [{"report_id": unit["report_id"], "unit": unit["unit"], "theme": theme,
                                      "score": prediction["scores"][theme]} for theme in prediction["themes"]]
     return results
-
-
-# -- engines ----------------------------------------------------------------------------------------------------
-
-class Engine(Protocol):
-    """Runs ``fn`` on every chunk and yields ``(chunk index, result or the exception it raised)`` as each ends."""
-
-    def map(self, fn: Callable[[list[str]], R], chunks: Sequence[list[str]]) -> Iterator[tuple[int, R | BaseException]]:
-        ...
-
-
-class LocalEngine:
-    """A process pool on this machine, one process per core by default.
-
-    With fork, the first chunk runs in this process: what it loads (the theme model, ~8 s) is then inherited
-    by the workers instead of loaded by each of them at once. One worker or one chunk never starts a pool.
-    """
-
-    def __init__(self, workers: int | None = None) -> None:
-        if workers is not None and workers < 1:
-            raise ValueError(f"workers must be at least 1, not {workers}")
-        self.workers = workers or os.cpu_count() or 1
-
-    def map(self, fn: Callable[[list[str]], R], chunks: Sequence[list[str]]) -> Iterator[tuple[int, R | BaseException]]:
-        if self.workers == 1 or len(chunks) <= 1:
-            here = len(chunks)
-        else:
-            here = 1 if multiprocessing.get_start_method() == "fork" else 0
-        for index in range(here):
-            yield index, _call(fn, chunks[index])
-        if here == len(chunks):
-            return
-        pool = ProcessPoolExecutor(min(self.workers, len(chunks) - here))
-        try:
-            futures = {pool.submit(fn, chunks[index]): index for index in range(here, len(chunks))}
-            for future in as_completed(futures):
-                error = future.exception()
-                yield futures[future], error if error is not None else future.result()
-        finally:  # an interrupted caller should not wait for the chunks nobody will read
-            pool.shutdown(cancel_futures=True)
-
-
-def _call(fn: Callable[[list[str]], R], chunk: list[str]) -> R | BaseException:
-    try:
-        return fn(chunk)
-    except Exception as error:  # noqa: BLE001 - the corpus records it per file
-        return error
-
-
-ENGINES: dict[str, Callable[[int | None], Engine]] = {"local": LocalEngine}
-
-
-def _engine(engine: str | Engine, workers: int | None) -> Engine:
-    if not isinstance(engine, str):
-        return engine
-    if engine not in ENGINES:
-        raise ValueError(f"unknown engine {engine!r}; choose one of {sorted(ENGINES)} or pass an object with .map")
-    return ENGINES[engine](workers)
 
 
 # -- the cache --------------------------------------------------------------------------------------------------
@@ -304,7 +244,8 @@ def _absolute(path: str) -> str:
 
 def _read_manifest(manifest: str | os.PathLike[str] | pd.DataFrame) -> pd.DataFrame:
     """The manifest as a file table: ``source`` (the file, relative to the manifest's folder), ``_name`` (as
-    listed, for stable ids), ``report_id`` if it has an ``id``/``report_id`` column, and its metadata columns."""
+    listed, for stable ids), ``report_id`` if it has a filled, unique ``id``/``report_id`` column (else that column
+    is kept as ``manifest_id``), and its metadata columns."""
     if isinstance(manifest, pd.DataFrame):
         frame, folder = manifest.copy(), Path()
     else:
@@ -324,8 +265,11 @@ def _read_manifest(manifest: str | os.PathLike[str] | pd.DataFrame) -> pd.DataFr
     if id_column is not None:
         ids = frame.pop(id_column).astype("string")
         if ids.isna().any() or ids.duplicated().any():
-            raise ValueError(f"the manifest's {id_column!r} column must be filled and unique")
-        frame.insert(0, "report_id", ids)
+            # one report published as several files (page.txt and page.html) shares its id: keep it as
+            # metadata, and give every file its own derived report_id
+            frame.insert(2, "manifest_id", ids)
+        else:
+            frame.insert(0, "report_id", ids)
     for column in frame.columns.intersection(REPORT_COLUMNS).difference(_FILE_COLUMNS):
         dtype = _PANDAS_TYPES.get(_ARROW_TYPES.get(column, pa.string()), "float64")
         try:
@@ -380,7 +324,8 @@ class Corpus:
     (or DataFrame) with a ``file``/``path`` column, relative to its folder, and metadata columns (region, level,
     …) merged into ``reports``; its values win over parsed ones, which stay as ``parsed_<column>``. A manifest
     alone means the files it lists. ``cache``: folder of the Parquet cache (None: no cache). ``workers``: processes
-    (default: every core). ``engine``: a name in ``ENGINES`` or an :class:`Engine`. ``themes``: ``"default"``, a
+    (default: every core). ``engine``: a name in ``ENGINES`` (``"local"``, ``"dask"``) or an :class:`Engine`;
+    ``scheduler``: for ``"dask"``, a scheduler address or ``distributed.Client`` (None: a local cluster). ``themes``: ``"default"``, a
     model folder, or None. ``stats`` says how many files were parsed and how many came from the cache.
     """
 
@@ -388,9 +333,9 @@ class Corpus:
                  manifest: str | os.PathLike[str] | pd.DataFrame | None = None,
                  cache: str | os.PathLike[str] | None = ".gxnlp-cache", workers: int | None = None,
                  engine: str | Engine = "local", themes: str | os.PathLike[str] | None = "default",
-                 progress: bool = True) -> None:
+                 progress: bool = True, scheduler: Any = None) -> None:
         themes = None if themes is None else os.fspath(themes)
-        runner = _engine(engine, workers)
+        runner = make_engine(engine, workers, scheduler)
         files = _file_table(inputs, manifest)
         store = None if cache is None else Store(cache, cache_version(themes))
         keys = [content_key(path) for path in files["source"]]
@@ -552,6 +497,15 @@ class Corpus:
         pairs = near_duplicates(self.units, self.reports, **options)
         return {"pairs": pairs, "originality": originality(self.units, self.reports, pairs),
                 "most_copied": most_copied(self.units, pairs)}
+
+    def write_dataset(self, out: str | os.PathLike[str], partition_by: Sequence[str] = ("year", "region"), *,
+                      existing: str = "replace") -> list[Path]:
+        """The five tables as Hive-partitioned Parquet datasets, ``<out>/<table>/year=…/region=…/`` (see
+        :func:`gxnlp.outputs.write_dataset`), for pandas/pyarrow reads that filter on the partition columns;
+        ``existing="update"`` replaces only the partitions this corpus has (batches written one by one)."""
+        from .outputs import write_dataset
+
+        return write_dataset({name: getattr(self, name) for name in TABLES}, out, partition_by, existing=existing)
 
     def write(self, out: str | os.PathLike[str], *, by: str = "agency", theme: str | None = None,
               expected: pd.DataFrame | str | os.PathLike[str] | None = None) -> list[Path]:
