@@ -33,11 +33,19 @@ def squash(text: str) -> str:
     return _SPACE_RE.sub("", nfkc(text))
 
 
-@lru_cache(maxsize=65536)
+_CACHED_LENGTH = 256  # labels and cells recur across reports and are cached; whole texts are not kept
+
+
 def label_key(text: str) -> str:
-    """A label reduced to what identifies it: no spaces, no punctuation, no brackets (cached:
-    the official labels recur in every report)."""
+    """A label reduced to what identifies it: no spaces, no punctuation, no brackets."""
+    return _label_key_cached(text) if len(text) <= _CACHED_LENGTH else _label_key(text)
+
+
+def _label_key(text: str) -> str:
     return _LABEL_PUNCT_RE.sub("", nfkc(text))
+
+
+_label_key_cached = lru_cache(maxsize=65536)(_label_key)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,6 @@ from .units import report_units
 from .validate import hard_checks, soft_checks
 
 _MIN_TABLE_DIGITS = 10  # fewer digits between the headings of 二 and 四: the tables are images
-_OFFICIAL_TABLE_LABELS = ("本年新收", "予以公开", "本机关不掌握", "结转下年度", "第二十条", "信息内容")
 
 
 def parse(path: str | os.PathLike) -> Report:
@@ -66,7 +65,7 @@ def _blocks_in(document: Document, start: int, end: int) -> list[Paragraph | Tab
 
 def _is_pre2019(text: str, year: int | None) -> bool:
     key = label_key(text)
-    official = sum(label_key(s) in key for s in _OFFICIAL_TABLE_LABELS)
+    official = sum(label_key(s) in key for s in grammar()["official_table_labels"])
     if official >= 2:
         return False
     old = sum(label_key(s) in key for s in grammar()["pre2019"]["fingerprints"])
@@ -108,7 +107,8 @@ def parse_document(document: Document) -> Report:
     except Exception as error:  # noqa: BLE001 - a segmenter bug must not cost the tables
         report.warnings.append(f"narrative units not segmented: {type(error).__name__}: {error}")
     start, end = _table_region(sections, len(text))
-    result = read_tables(_blocks_in(document, start, end), narrative=_narrative(sections, text, start, end))
+    narrative = text[:start] + "\n" + text[end:]
+    result = read_tables(_blocks_in(document, start, end), narrative=narrative)
     report.cells = result.cells
     report.derived = result.derived
     report.tables = {
@@ -120,7 +120,7 @@ def parse_document(document: Document) -> Report:
         "extra_rows": result.extra_rows,
     }
     report.template = _template(result.versions, text[start:end])
-    report.checks = hard_checks(result.cells) + soft_checks(result.cells, _narrative(sections, text, start, end))
+    report.checks = hard_checks(result.cells) + soft_checks(result.cells, narrative)
     if not result.cells:
         digits = sum(ch.isdigit() for ch in text[start:end])
         if {"s2", "s4"} <= sections.keys() and digits < _MIN_TABLE_DIGITS:
@@ -155,6 +155,3 @@ def _table_region(sections: dict[str, Section], length: int) -> tuple[int, int]:
     end = next((sections[k].start for k in ("s5", "s6") if k in sections and sections[k].start > start), length)
     return start, end
 
-
-def _narrative(sections: dict[str, Section], text: str, start: int, end: int) -> str:
-    return text[:start] + "\n" + text[end:]

@@ -25,6 +25,7 @@ _MAX_COMBINATIONS = 20000  # joint choices tried when identities must settle sev
 # Alignment scores: a printed label naming the row dominates; filling a row with an unlabelled
 # number row beats leaving it empty; the label printed last breaks ties between two named rows.
 _LABEL_SCORE, _FILL_SCORE, _RIGHTMOST_SCORE = 10, 3, 2
+_CACHED_LABEL = 256  # longer labels (flattened pages) are not cached, so a batch's memory stays flat
 _MIN_CORROBORATION = 2  # columns the narrative must confirm to settle a table-2 digit run
 _NUM_RE = re.compile(r"\d+(?:\.\d+)?")
 _SIGNED_NUM_RE = re.compile(r"(?:(?<=\d)[-−－]|(?<![\w\-−－])[-−－])?\d+(?:\.\d+)?")
@@ -209,10 +210,13 @@ def _all_patterns() -> tuple[tuple[str, bool], ...]:
     return tuple(sorted({(p, s.suffix) for s in specs for p in s.patterns}))
 
 
-@lru_cache(maxsize=16384)
 def _pattern_ends(group_key: str) -> dict[tuple[str, bool], int]:
-    """End of the rightmost occurrence of every grammar pattern in a label (-1: absent). Cached:
-    the same labels recur across reports."""
+    """End of the rightmost occurrence of every grammar pattern in a label (-1: absent). Cached for
+    short labels: the same labels recur across reports."""
+    return _pattern_ends_cached(group_key) if len(group_key) <= _CACHED_LABEL else _find_pattern_ends(group_key)
+
+
+def _find_pattern_ends(group_key: str) -> dict[tuple[str, bool], int]:
     ends = {}
     for pattern, suffix in _all_patterns():
         if suffix:
@@ -221,6 +225,9 @@ def _pattern_ends(group_key: str) -> dict[tuple[str, bool], int]:
             pos = group_key.rfind(pattern)
             ends[(pattern, suffix)] = pos + len(pattern) if pos >= 0 else -1
     return ends
+
+
+_pattern_ends_cached = lru_cache(maxsize=16384)(_find_pattern_ends)
 
 
 def _match_position(group_key: str, spec: RowSpec) -> int:
@@ -235,9 +242,15 @@ def specs_named(name: str) -> list[RowSpec]:
     return t2_specs(which) if table == "t2" else t34_specs(which)
 
 
-@lru_cache(maxsize=65536)
 def _positions(group_key: str, specs_name: str) -> tuple[int, ...]:
-    """:func:`_match_position` of a label against every row of a named list (cached per label)."""
+    """:func:`_match_position` of a label against every row of a named list (cached per short label)."""
+    if len(group_key) > _CACHED_LABEL:
+        return tuple(_match_position(group_key, spec) for spec in specs_named(specs_name))
+    return _positions_cached(group_key, specs_name)
+
+
+@lru_cache(maxsize=65536)
+def _positions_cached(group_key: str, specs_name: str) -> tuple[int, ...]:
     return tuple(_match_position(group_key, spec) for spec in specs_named(specs_name))
 
 
