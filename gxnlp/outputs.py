@@ -93,6 +93,73 @@ def write_tables(tables: Mapping[str, pd.DataFrame], out: str | Path) -> list[Pa
     return written
 
 
+def write_dataset(tables: Mapping[str, pd.DataFrame], out: str | Path,
+                  partition_by: Sequence[str] = ("year", "region"), *, existing: str = "replace") -> list[Path]:
+    """Write each table as a Hive-partitioned Parquet dataset: ``<out>/<table>/year=2021/region=广东/part-0.parquet``.
+
+    Tables without the partition columns get them from ``tables["reports"]`` by ``report_id``. A missing value
+    is the ``__HIVE_DEFAULT_PARTITION__`` folder. ``existing="replace"``: ``<out>/<table>`` is replaced whole, so
+    no stale partition of an earlier run survives; ``"update"``: only the partitions present in these tables are
+    replaced, the others kept (a national build written one year or one region at a time). Read back with :func:`read_dataset`, ``pyarrow.dataset.dataset(out / "cells",
+    partitioning="hive")``, or ``pd.read_parquet(out / "cells", filters=[("year", "=", 2021)])`` (pandas cannot
+    read a missing-value partition together with others: "Cannot yet unify dictionaries with nulls").
+    """
+    import shutil
+
+    import pyarrow.dataset as ds
+
+    if existing not in ("replace", "update"):
+        raise ValueError(f"existing must be 'replace' or 'update', not {existing!r}")
+    partition_by = list(partition_by)
+    reports = tables.get("reports")
+    missing = [c for c in partition_by if reports is None or c not in reports]
+    if missing:
+        raise ValueError(f"cannot partition by {missing}: not columns of the reports table "
+                         f"(region, level, … come from a manifest)")
+    keys = reports[["report_id", *partition_by]].drop_duplicates("report_id")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for name, frame in tables.items():
+        frame = _plain(frame)
+        if not set(partition_by) <= set(frame.columns):
+            if "report_id" not in frame:
+                raise ValueError(f"table {name!r} has neither the partition columns nor report_id")
+            frame = frame.drop(columns=[c for c in partition_by if c in frame]).merge(keys, on="report_id", how="left")
+        data = _without_pandas_types(pa.Table.from_pandas(frame, preserve_index=False), partition_by)
+        folder = out / str(name)
+        if existing == "replace":
+            shutil.rmtree(folder, ignore_errors=True)
+        ds.write_dataset(data, folder, format="parquet", partitioning=partition_by, partitioning_flavor="hive",
+                         existing_data_behavior="delete_matching", basename_template="part-{i}.parquet")
+        written.append(folder)
+    return written
+
+
+def read_dataset(folder: str | Path, filters: Any = None, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """A table written by :func:`write_dataset`, only the partitions ``filters`` select (pandas/pyarrow style:
+    ``[("year", "=", 2021), ("region", "in", ["广东", "广西"])]``); partition columns come back as plain columns."""
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+
+    dataset = ds.dataset(folder, format="parquet", partitioning="hive")
+    table = dataset.to_table(columns=list(columns) if columns is not None else None,
+                             filter=pq.filters_to_expression(filters) if filters else None)
+    return table.to_pandas(types_mapper={pa.int32(): pd.Int64Dtype(), pa.int64(): pd.Int64Dtype(),
+                                         pa.string(): pd.StringDtype(), pa.bool_(): pd.BooleanDtype()}.get)
+
+
+def _without_pandas_types(data: pa.Table, columns: Sequence[str]) -> pa.Table:
+    """The table with the pandas metadata of ``columns`` dropped: read back from the folder names they are
+    dictionary-encoded, which a stored ``Int64`` dtype cannot convert (pandas then makes them categories)."""
+    meta = dict(data.schema.metadata or {})
+    if b"pandas" in meta:
+        pandas_meta = json.loads(meta[b"pandas"])
+        pandas_meta["columns"] = [c for c in pandas_meta["columns"] if c.get("name") not in set(columns)]
+        meta[b"pandas"] = json.dumps(pandas_meta).encode()
+    return data.replace_schema_metadata(meta)
+
+
 def _write_workbook(tables: Mapping[str, pd.DataFrame], path: Path) -> Path:
     """One sheet per table; the first sheet lists which sheet holds which table and what was cut."""
     sheets: set[str] = {ABOUT_SHEET}

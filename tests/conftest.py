@@ -27,3 +27,12 @@ def manifest() -> list[dict[str, str]]:
         return []
     with open(CORPUS / "manifest.csv", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
+
+
+def synthetic_reports(out: Path, n: int, seed: int) -> Path:
+    """``n`` synthetic reports in every format (gxnlp.synth) and one broken PDF, for corpus tests."""
+    from gxnlp.synth import write_corpus
+
+    write_corpus(out, n, seed=seed)
+    (out / "broken.pdf").write_bytes(b"%PDF-1.4 this is not a PDF")
+    return out

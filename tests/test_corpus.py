@@ -15,7 +15,7 @@ import gxnlp
 import gxnlp.corpus as corpus_module
 from gxnlp.corpus import Corpus
 from gxnlp.frames import CELL_COLUMNS, CHECK_COLUMNS, REPORT_COLUMNS, UNIT_COLUMNS, UNIT_THEME_COLUMNS
-from gxnlp.synth import write_corpus
+from .conftest import synthetic_reports
 from gxnlp.themes import default_model
 
 TABLES = ("reports", "cells", "checks", "units", "unit_themes")
@@ -29,10 +29,7 @@ DTYPES = {
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Eleven synthetic reports (every format) and one broken PDF."""
-    out = tmp_path_factory.mktemp("reports")
-    write_corpus(out, 11, seed=300)
-    (out / "broken.pdf").write_bytes(b"%PDF-1.4 this is not a PDF")
-    return out
+    return synthetic_reports(tmp_path_factory.mktemp("reports"), 11, seed=300)
 
 
 @pytest.fixture(scope="module")
