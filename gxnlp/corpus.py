@@ -50,6 +50,7 @@ _ARROW_TYPES: dict[str, pa.DataType] = {
 _PANDAS_TYPES = {pa.string(): pd.StringDtype(), pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
 CACHE_FORMAT = 1  # bump when the store's layout changes
 COMPACT_AT = 16  # parts in the store before they are merged into one
+FLUSH_AT = 1000  # parsed files written to the cache as one part, at least (a long run makes ≤ COMPACT_AT/2 parts)
 _UNREADABLE = "unreadable:"  # cache-key prefix of a file that could not be hashed: parsed every time, never cached
 _FILE_COLUMNS = ("cache_key", "report_id", "source", "_name")  # the file table's own columns; the rest is the manifest's
 
@@ -350,22 +351,32 @@ class Corpus:
             if key not in done:
                 todo.setdefault(key, path)
         self.stats = {"parsed": sum(key not in done for key in keys), "cached": sum(key in done for key in keys)}
-        chunks = self._parse(runner, list(todo.values()), themes, cached=self.stats["cached"], progress=progress)
+        chunks = self._parse(runner, list(todo.values()), themes, cached=self.stats["cached"], progress=progress,
+                             store=store)
         fresh = _concat([tables for tables, _ in chunks])
-        if store is not None:  # what a failed chunk or an unreadable file gave is not kept: next time may differ
-            clean = _concat([tables for tables, ok in chunks if ok])
-            store.add({name: table.filter(pc.invert(pc.starts_with(table["cache_key"], _UNREADABLE)))
-                       for name, table in clean.items()})
         self._files = files
         self._tables = {name: pa.concat_tables([cached[name], fresh[name]]) for name in TABLES}
         self._frames: dict[str, pd.DataFrame] = {}
 
     @staticmethod
-    def _parse(runner: Engine, paths: list[str], themes: str | None, *, cached: int,
-               progress: bool) -> list[tuple[dict[str, pa.Table], bool]]:
-        """Arrow tables per chunk (in chunk order) and whether the chunk ran cleanly (only those are cached)."""
+    def _parse(runner: Engine, paths: list[str], themes: str | None, *, cached: int, progress: bool,
+               store: Store | None) -> list[tuple[dict[str, pa.Table], bool]]:
+        """Arrow tables per chunk (in chunk order) and whether the chunk ran cleanly.
+
+        Clean chunks go to the cache as they finish, a part every ``flush_every`` files, so a run that
+        stops (interrupted, killed) resumes from what it had cached; what a failed chunk or an unreadable
+        file gave is never kept, as next time may differ."""
         if not paths:
             return []
+        flush_every = max(FLUSH_AT, len(paths) // (COMPACT_AT // 2))
+        pending: list[dict[str, pa.Table]] = []
+
+        def flush() -> None:
+            if store is not None and pending:
+                store.add({name: table.filter(pc.invert(pc.starts_with(table["cache_key"], _UNREADABLE)))
+                           for name, table in _concat(pending).items()})
+            pending.clear()
+
         workers = getattr(runner, "workers", None) or os.cpu_count() or 1
         size = max(1, min(64, math.ceil(len(paths) / (workers * 4))))
         chunks = [paths[i:i + size] for i in range(0, len(paths), size)]
@@ -379,11 +390,15 @@ class Corpus:
                     done[index] = (_tables(rows), False)
                 else:
                     done[index] = (_tables(outcome), True)
+                    pending.append(done[index][0])
+                    if sum(t["reports"].num_rows for t in pending) >= flush_every:
+                        flush()
                 oks = done[index][0]["reports"].column("ok").to_pylist()
                 counts["ok"] += sum(oks)
                 counts["failed"] += len(oks) - sum(oks)
                 bar.set_postfix(counts, refresh=False)
                 bar.update(len(chunks[index]))
+        flush()
         return [done[index] for index in sorted(done)]
 
     @classmethod

@@ -183,3 +183,30 @@ def test_import_gxnlp_stays_light() -> None:
     code = ("import sys, gxnlp; assert 'pandas' not in sys.modules, 'pandas imported';"
             "gxnlp.Corpus; assert 'pandas' in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+class _StopsAfter:
+    """An engine that runs chunks in this process and is interrupted after ``n`` of them."""
+
+    workers = 4
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def map(self, fn, chunks):
+        for index, chunk in enumerate(chunks):
+            if index == self.n:
+                raise KeyboardInterrupt
+            yield index, fn(chunk)
+
+
+def test_an_interrupted_run_resumes_where_it_stopped(folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(corpus_module, "FLUSH_AT", 1)  # every finished chunk becomes a cache part
+    with pytest.raises(KeyboardInterrupt):
+        Corpus(folder, cache=tmp_path / "cache", themes=None, engine=_StopsAfter(2), progress=False)
+    resumed = Corpus(folder, cache=tmp_path / "cache", themes=None, workers=1, progress=False)
+    assert 0 < resumed.stats["cached"] < len(resumed)
+    assert resumed.stats["cached"] + resumed.stats["parsed"] == len(resumed)
+    fresh = Corpus(folder, cache=None, themes=None, workers=1, progress=False)
+    pdt.assert_frame_equal(resumed.cells.sort_values(["report_id", "key"]).reset_index(drop=True),
+                           fresh.cells.sort_values(["report_id", "key"]).reset_index(drop=True))
