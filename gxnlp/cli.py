@@ -167,13 +167,23 @@ def _cmd_summarize(args: argparse.Namespace) -> int:
     from .corpus import Corpus
 
     inputs = args.inputs or None
-    corpus = Corpus(inputs, manifest=args.manifest, cache=args.cache, workers=args.workers, engine=args.engine,
+    corpus = Corpus(inputs, manifest=args.manifest, cache=args.cache or None, workers=args.workers, engine=args.engine,
                     **({"scheduler": args.scheduler} if args.scheduler else {}))
     written = corpus.write(args.out, by=args.by, theme=args.theme, expected=args.expected)
     failed = int((~corpus.reports["ok"].astype(bool)).sum())
     print(f"{len(corpus)} reports ({failed} not parsed) → {len(written)} files in {args.out}")
     for path in written:
         print(path)
+    return 0
+
+
+def _cmd_dataset(args: argparse.Namespace) -> int:
+    from .corpus import build_dataset
+
+    stats = build_dataset(args.inputs or None, args.out, manifest=args.manifest, partition_by=args.partition_by,
+                          batch=args.batch, cache=args.cache or None, workers=args.workers, engine=args.engine,
+                          **({"scheduler": args.scheduler} if args.scheduler else {}))
+    print(f"{stats['written']} reports written, {stats['skipped']} already in {args.out}")
     return 0
 
 
@@ -203,6 +213,18 @@ def build_parser() -> argparse.ArgumentParser:
     summarize_cmd.add_argument("--engine", default="local", choices=["local", "dask"])
     summarize_cmd.add_argument("--scheduler", default=None, help="Dask scheduler address (tcp://host:port)")
     summarize_cmd.set_defaults(handler=_cmd_summarize)
+
+    dataset_cmd = commands.add_parser("dataset", help="stream a corpus of any size into partitioned Parquet (resumable)")
+    dataset_cmd.add_argument("inputs", nargs="*", metavar="INPUT", help="files, folders or globs (or none with --manifest)")
+    dataset_cmd.add_argument("--out", required=True, type=Path)
+    dataset_cmd.add_argument("--manifest", default=None, help="CSV with a file column and metadata (agency, region, level, year)")
+    dataset_cmd.add_argument("--partition-by", nargs="+", default=["year", "region"])
+    dataset_cmd.add_argument("--batch", type=int, default=2000, help="files held in memory at once")
+    dataset_cmd.add_argument("--cache", default=".gxnlp-cache", help="parse cache folder ('' to disable)")
+    dataset_cmd.add_argument("--workers", type=int, default=None)
+    dataset_cmd.add_argument("--engine", default="local", choices=["local", "dask"])
+    dataset_cmd.add_argument("--scheduler", default=None, help="Dask scheduler address (tcp://host:port)")
+    dataset_cmd.set_defaults(handler=_cmd_dataset)
 
     themes_cmd = commands.add_parser("themes", help="classify texts from standard input (one per line) into themes")
     themes_cmd.add_argument("--json", action="store_true", help="one JSON object per line (schema.md §2)")

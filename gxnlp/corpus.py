@@ -545,6 +545,35 @@ class Corpus:
         return written
 
 
+def build_dataset(inputs: str | os.PathLike[str] | Iterable[str | os.PathLike[str]] | None, out: str | os.PathLike[str],
+                  *, manifest: str | os.PathLike[str] | pd.DataFrame | None = None,
+                  partition_by: Sequence[str] = ("year", "region"), batch: int = 2000,
+                  progress: bool = True, **options: Any) -> dict[str, int]:
+    """A corpus of any size straight into Hive-partitioned Parquet datasets (``<out>/<table>/year=…/``),
+    ``batch`` files at a time, so memory stays flat however many files there are; files whose content is
+    already in the dataset are skipped, so a stopped build resumes. ``options`` go to :class:`Corpus`
+    (engine, scheduler, workers, themes, cache)."""
+    from .outputs import write_dataset
+
+    files = _file_table(inputs, manifest)["source"].tolist()
+    done = _written(Path(out))
+    todo = [path for path in files if (path, _sha256(content_key(path))) not in done]
+    for start in range(0, len(todo), batch):
+        corpus = Corpus(todo[start:start + batch], manifest=manifest, progress=progress, **options)
+        write_dataset({name: getattr(corpus, name) for name in TABLES}, out, partition_by, existing="append")
+    return {"written": len(todo), "skipped": len(files) - len(todo)}
+
+
+def _written(out: Path) -> set[tuple[str, str | None]]:
+    """(source, sha256) of the reports already in a dataset written by :func:`build_dataset`."""
+    import pyarrow.dataset as ds
+
+    if not (out / "reports").is_dir():
+        return set()
+    table = ds.dataset(out / "reports", format="parquet", partitioning="hive").to_table(columns=["source", "sha256"])
+    return set(zip(table.column("source").to_pylist(), table.column("sha256").to_pylist()))
+
+
 def _summary_for_report(summary: Any, by: str) -> dict[str, dict[str, list]]:
     """The thematic summary in the shape ``render_report`` shows: per group, measures, problems, terms."""
     groups: dict[str, dict[str, list]] = {}

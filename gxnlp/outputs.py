@@ -16,6 +16,8 @@ no scripts and no external resources, so that it opens offline and can be mailed
 """
 from __future__ import annotations
 
+import uuid
+
 import html
 import json
 import math
@@ -100,7 +102,8 @@ def write_dataset(tables: Mapping[str, pd.DataFrame], out: str | Path,
     Tables without the partition columns get them from ``tables["reports"]`` by ``report_id``. A missing value
     is the ``__HIVE_DEFAULT_PARTITION__`` folder. ``existing="replace"``: ``<out>/<table>`` is replaced whole, so
     no stale partition of an earlier run survives; ``"update"``: only the partitions present in these tables are
-    replaced, the others kept (a national build written one year or one region at a time). Read back with :func:`read_dataset`, ``pyarrow.dataset.dataset(out / "cells",
+    replaced, the others kept (a national build written one year or one region at a time); ``"append"``: files are
+    added beside those already there (a build streamed batch by batch). Read back with :func:`read_dataset`, ``pyarrow.dataset.dataset(out / "cells",
     partitioning="hive")``, or ``pd.read_parquet(out / "cells", filters=[("year", "=", 2021)])`` (pandas cannot
     read a missing-value partition together with others: "Cannot yet unify dictionaries with nulls").
     """
@@ -108,8 +111,8 @@ def write_dataset(tables: Mapping[str, pd.DataFrame], out: str | Path,
 
     import pyarrow.dataset as ds
 
-    if existing not in ("replace", "update"):
-        raise ValueError(f"existing must be 'replace' or 'update', not {existing!r}")
+    if existing not in ("replace", "update", "append"):
+        raise ValueError(f"existing must be 'replace', 'update' or 'append', not {existing!r}")
     partition_by = list(partition_by)
     reports = tables.get("reports")
     missing = [c for c in partition_by if reports is None or c not in reports]
@@ -130,8 +133,10 @@ def write_dataset(tables: Mapping[str, pd.DataFrame], out: str | Path,
         folder = out / str(name)
         if existing == "replace":
             shutil.rmtree(folder, ignore_errors=True)
+        # append: files of another batch in the same partition stay, so each batch writes uniquely named files
         ds.write_dataset(data, folder, format="parquet", partitioning=partition_by, partitioning_flavor="hive",
-                         existing_data_behavior="delete_matching", basename_template="part-{i}.parquet")
+                         existing_data_behavior="overwrite_or_ignore" if existing == "append" else "delete_matching",
+                         basename_template=f"part-{uuid.uuid4().hex[:12]}-{{i}}.parquet" if existing == "append" else "part-{i}.parquet")
         written.append(folder)
     return written
 

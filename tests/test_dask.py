@@ -209,3 +209,23 @@ def test_write_dataset_partitions_by_year_and_region(folder: Path, tmp_path: Pat
     assert len(read_dataset(tmp_path / "ds" / "cells")) == len(batch.cells) < len(corpus.cells)
     with pytest.raises(ValueError, match="cannot partition by"):
         corpus.write_dataset(tmp_path / "bad", partition_by=("year", "level"))
+
+
+def test_build_dataset_streams_batches_and_resumes(folder: Path, tmp_path: Path) -> None:
+    """A corpus written batch by batch into partitioned Parquet equals one built whole; a rerun skips it all."""
+    from gxnlp.corpus import build_dataset
+
+    files = sorted(p for p in folder.iterdir() if not p.name.endswith(".json"))
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text("file,region\n" + "".join(f"{p},{'东' if i % 2 else '西'}\n" for i, p in enumerate(files)),
+                        encoding="utf-8")
+    out = tmp_path / "lake"
+    options = {"cache": None, "themes": None, "workers": 1}
+    first = build_dataset(None, out, manifest=manifest, batch=4, progress=False, **options)
+    assert first == {"written": len(files), "skipped": 0}
+    assert build_dataset(None, out, manifest=manifest, batch=4, progress=False, **options) == {"written": 0, "skipped": len(files)}
+    whole = Corpus(manifest=manifest, progress=False, **options)
+    cells = read_dataset(out / "cells")
+    assert len(cells) == len(whole.cells)
+    assert sorted(zip(cells["report_id"], cells["key"], cells["value"])) == sorted(zip(whole.cells["report_id"], whole.cells["key"], whole.cells["value"]))
+    assert set(read_dataset(out / "reports")["region"].astype(str)) == {"东", "西"}
