@@ -218,7 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     dataset_cmd.add_argument("inputs", nargs="*", metavar="INPUT", help="files, folders or globs (or none with --manifest)")
     dataset_cmd.add_argument("--out", required=True, type=Path)
     dataset_cmd.add_argument("--manifest", default=None, help="CSV with a file column and metadata (agency, region, level, year)")
-    dataset_cmd.add_argument("--partition-by", nargs="+", default=["year", "region"])
+    dataset_cmd.add_argument("--partition-by", nargs="+", default=["year"], help="report columns (region, level, … need a manifest)")
     dataset_cmd.add_argument("--batch", type=int, default=2000, help="files held in memory at once")
     dataset_cmd.add_argument("--cache", default=".gxnlp-cache", help="parse cache folder ('' to disable)")
     dataset_cmd.add_argument("--workers", type=int, default=None)
@@ -260,6 +260,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.handler(args)
     except BrokenPipeError:
         return 0
+    except (ValueError, FileNotFoundError) as error:  # bad arguments or inputs: a message, not a traceback
+        print(f"gxnlp {args.command}: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -555,7 +555,11 @@ def build_dataset(inputs: str | os.PathLike[str] | Iterable[str | os.PathLike[st
     (engine, scheduler, workers, themes, cache)."""
     from .outputs import write_dataset
 
-    files = _file_table(inputs, manifest)["source"].tolist()
+    table = _file_table(inputs, manifest)
+    missing = [c for c in partition_by if c not in REPORT_COLUMNS and c not in table]
+    if missing:  # found out before hours of parsing, not after the first batch
+        raise ValueError(f"cannot partition by {missing}: neither parsed report columns nor manifest columns")
+    files = table["source"].tolist()
     done = _written(Path(out))
     todo = [path for path in files if (path, _sha256(content_key(path))) not in done]
     for start in range(0, len(todo), batch):

@@ -80,3 +80,10 @@ def test_synth_command_writes_reports_with_truth(tmp_path: Path) -> None:
     for path in reports:
         truth = json.loads(path.with_name(path.name + ".truth.json").read_text(encoding="utf-8"))
         assert gxnlp.parse(path).cells == truth["cells"]
+
+
+def test_dataset_refuses_an_unknown_partition_column_before_parsing(tmp_path: Path) -> None:
+    result = _run("dataset", "samples/corpus", "--out", str(tmp_path / "lake"), "--partition-by", "region", "--cache", "")
+    assert result.returncode == 2
+    assert "cannot partition by ['region']" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "lake").exists()
