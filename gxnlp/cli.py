@@ -163,12 +163,27 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_corpus_arguments(command: argparse.ArgumentParser) -> None:
+    """Inputs, output and engine options shared by the commands that build a Corpus."""
+    command.add_argument("inputs", nargs="*", metavar="INPUT", help="files, folders or globs (or none with --manifest)")
+    command.add_argument("--out", required=True, type=Path)
+    command.add_argument("--manifest", default=None, help="CSV with a file column and metadata (agency, region, level, year)")
+    command.add_argument("--cache", default=".gxnlp-cache", help="parse cache folder ('' to disable)")
+    command.add_argument("--workers", type=int, default=None)
+    command.add_argument("--engine", default="local", choices=["local", "dask"])
+    command.add_argument("--scheduler", default=None, help="Dask scheduler address (tcp://host:port)")
+
+
+def _corpus_options(args: argparse.Namespace) -> dict:
+    """Corpus keyword arguments from :func:`_add_corpus_arguments`' options."""
+    options = {"cache": args.cache or None, "workers": args.workers, "engine": args.engine}
+    return options | ({"scheduler": args.scheduler} if args.scheduler else {})
+
+
 def _cmd_summarize(args: argparse.Namespace) -> int:
     from .corpus import Corpus
 
-    inputs = args.inputs or None
-    corpus = Corpus(inputs, manifest=args.manifest, cache=args.cache or None, workers=args.workers, engine=args.engine,
-                    **({"scheduler": args.scheduler} if args.scheduler else {}))
+    corpus = Corpus(args.inputs or None, manifest=args.manifest, **_corpus_options(args))
     written = corpus.write(args.out, by=args.by, theme=args.theme, expected=args.expected)
     failed = int((~corpus.reports["ok"].astype(bool)).sum())
     print(f"{len(corpus)} reports ({failed} not parsed) → {len(written)} files in {args.out}")
@@ -181,8 +196,7 @@ def _cmd_dataset(args: argparse.Namespace) -> int:
     from .corpus import build_dataset
 
     stats = build_dataset(args.inputs or None, args.out, manifest=args.manifest, partition_by=args.partition_by,
-                          batch=args.batch, cache=args.cache or None, workers=args.workers, engine=args.engine,
-                          **({"scheduler": args.scheduler} if args.scheduler else {}))
+                          batch=args.batch, **_corpus_options(args))
     print(f"{stats['written']} reports written, {stats['skipped']} already in {args.out}")
     return 0
 
@@ -202,28 +216,16 @@ def build_parser() -> argparse.ArgumentParser:
     synth_cmd.set_defaults(handler=_cmd_synth)
 
     summarize_cmd = commands.add_parser("summarize", help="compare reports: corpus tables, metrics, summaries and report.html")
-    summarize_cmd.add_argument("inputs", nargs="*", metavar="INPUT", help="files, folders or globs (or none with --manifest)")
-    summarize_cmd.add_argument("--out", required=True, type=Path)
+    _add_corpus_arguments(summarize_cmd)
     summarize_cmd.add_argument("--by", default="agency", help="grouping column: agency, region, level, year, … (default agency)")
     summarize_cmd.add_argument("--theme", default=None, help="theme id for the thematic summary (default: all units)")
-    summarize_cmd.add_argument("--manifest", default=None, help="CSV with a file column and metadata (agency, region, level, year)")
     summarize_cmd.add_argument("--expected", default=None, help="CSV of expected agency × year for the coverage table")
-    summarize_cmd.add_argument("--cache", default=".gxnlp-cache", help="parse cache folder ('' to disable)")
-    summarize_cmd.add_argument("--workers", type=int, default=None)
-    summarize_cmd.add_argument("--engine", default="local", choices=["local", "dask"])
-    summarize_cmd.add_argument("--scheduler", default=None, help="Dask scheduler address (tcp://host:port)")
     summarize_cmd.set_defaults(handler=_cmd_summarize)
 
     dataset_cmd = commands.add_parser("dataset", help="stream a corpus of any size into partitioned Parquet (resumable)")
-    dataset_cmd.add_argument("inputs", nargs="*", metavar="INPUT", help="files, folders or globs (or none with --manifest)")
-    dataset_cmd.add_argument("--out", required=True, type=Path)
-    dataset_cmd.add_argument("--manifest", default=None, help="CSV with a file column and metadata (agency, region, level, year)")
+    _add_corpus_arguments(dataset_cmd)
     dataset_cmd.add_argument("--partition-by", nargs="+", default=["year"], help="report columns (region, level, … need a manifest)")
     dataset_cmd.add_argument("--batch", type=int, default=2000, help="files held in memory at once")
-    dataset_cmd.add_argument("--cache", default=".gxnlp-cache", help="parse cache folder ('' to disable)")
-    dataset_cmd.add_argument("--workers", type=int, default=None)
-    dataset_cmd.add_argument("--engine", default="local", choices=["local", "dask"])
-    dataset_cmd.add_argument("--scheduler", default=None, help="Dask scheduler address (tcp://host:port)")
     dataset_cmd.set_defaults(handler=_cmd_dataset)
 
     themes_cmd = commands.add_parser("themes", help="classify texts from standard input (one per line) into themes")
