@@ -10,9 +10,11 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Paragraph:
-    """One line or paragraph of running text, as printed (not normalised)."""
+    """One line or paragraph of running text, as printed (not normalised); ``confidence`` (0–1) when OCR
+    read it (the lowest score of its boxes), None when it came from a text layer or markup."""
 
     text: str
+    confidence: float | None = None
 
 
 @dataclass(frozen=True)
@@ -25,9 +27,20 @@ class Table:
     """
 
     rows: tuple[tuple[str, ...], ...]
+    confidence: tuple[tuple[float | None, ...], ...] | None = None  # per cell, when OCR read the table
 
 
 Block = Paragraph | Table
+
+
+@dataclass(frozen=True)
+class OcrInfo:
+    """How the pages without a text layer were read: which pages (1-based), at what resolution, by what."""
+
+    engine: str
+    pages: tuple[int, ...]
+    dpi: int
+    skew: tuple[float, ...] = ()  # degrees each OCR page was turned to level it
 
 
 @dataclass
@@ -35,12 +48,13 @@ class Document:
     """What a reader recovered from one file."""
 
     source: str
-    format: str  # html | txt | md | docx | pdf
+    format: str  # html | txt | md | docx | pdf | image
     blocks: list[Block] = field(default_factory=list)
     title: str | None = None  # from page metadata (HTML <meta>, text-dump header), when present
     published: str | None = None  # ISO date from page metadata, when present
     pages: int | None = None  # PDF page count
     warnings: list[str] = field(default_factory=list)
+    ocr: OcrInfo | None = None  # set when some pages were read by OCR
 
     def text(self) -> str:
         """Plain text of the whole document: paragraphs as lines, table rows as TAB-joined lines."""

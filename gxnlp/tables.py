@@ -43,6 +43,7 @@ class Token:
 
     value: Value
     splittable: bool = False
+    confidence: float | None = None  # OCR's score for the printed value; None when not read by OCR
 
 
 @dataclass
@@ -90,6 +91,7 @@ class TableResult:
     extra_rows: list[dict] = field(default_factory=list)
     versions: dict[str, str] = field(default_factory=dict)
     evidence: dict[str, list[str]] = field(default_factory=dict)
+    confidence: dict[str, float] = field(default_factory=dict)  # OCR score per cell read by OCR
 
 
 # ---------------------------------------------------------------------------------------------
@@ -153,21 +155,23 @@ def groups_from_blocks(blocks: Iterable[Block]) -> list[Group]:
                         emit()
                         label.append(text)
                 else:
+                    token.confidence = block.confidence
                     tokens.append(token)
             emit()
             continue
-        for row in block.rows:
+        scores = block.confidence or ((None,) * len(row) for row in block.rows)
+        for row, row_scores in zip(block.rows, scores):
             values = [parse_value(cell) for cell in row]
             last_label = max((i for i, v in enumerate(values) if v.semantic == "TEXT"), default=-1)
-            for i, (cell, value) in enumerate(zip(row, values)):
+            for i, (cell, value, score) in enumerate(zip(row, values, row_scores)):
                 if i <= last_label:
                     if value.semantic == "TEXT":
                         emit()
                         label.append(cell)
                     elif value.semantic != "EMPTY":
-                        tokens.append(Token(value))
+                        tokens.append(Token(value, confidence=score))
                 else:
-                    tokens.append(Token(value))
+                    tokens.append(Token(value, confidence=score))
             while tokens and tokens[-1].value.semantic == "EMPTY" and not any(
                 t.value.semantic != "EMPTY" for t in tokens
             ):
@@ -509,9 +513,22 @@ def _sum_ok(values: list[Value | None], width: int) -> bool:
 class _Reading:
     values: list[Value | None]  # None: a blank total to derive
     repaired: str | None = None
+    confidence: list[float | None] | None = None  # OCR score per value, when OCR read the row
 
 
 def _readings(assignment: _Assignment) -> list[_Reading]:
+    """The readings of a row, each value with the OCR score of the token it came from (a value cut from a
+    digit run or put in by a repair gets the row's lowest score)."""
+    readings = _value_readings(assignment)
+    scores = [t.confidence for t in assignment.group.tokens]
+    known = [score for score in scores if score is not None]
+    if known:
+        for reading in readings:
+            reading.confidence = scores if len(reading.values) == len(scores) else [min(known)] * len(reading.values)
+    return readings
+
+
+def _value_readings(assignment: _Assignment) -> list[_Reading]:
     specs = assignment.specs
     need = sum(len(s.columns) for s in specs)
     width = len(specs[0].columns)
@@ -600,6 +617,8 @@ def _cells_of(assignment: _Assignment, reading: _Reading, result: TableResult) -
         block_keys = keys[start:start + width]
         block_values = reading.values[start:start + width]
         for pos, (key, value) in enumerate(zip(block_keys, block_values)):
+            if reading.confidence is not None and reading.confidence[start + pos] is not None:
+                result.confidence[key] = reading.confidence[start + pos]
             is_total = table in {"t3", "t4"} and pos == width - 1
             if value is None or (is_total and value.semantic == "EMPTY"):
                 parts = [cells.get(k, 0) for k in block_keys[:-1]]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from gxnlp.document import Document
 from gxnlp.errors import GxnlpError
-from gxnlp.readers import docx, html, markdown, pdf, text
+from gxnlp.readers import docx, html, image, markdown, pdf, text
 
 __all__ = ["DEFAULT_MAX_BYTES", "SUPPORTED_EXTENSIONS", "read", "sniff"]
 
@@ -27,13 +27,16 @@ _BY_EXTENSION = {
     ".md": "md", ".markdown": "md",
     ".docx": "docx",
     ".pdf": "pdf",
+    ".png": "image", ".jpg": "image", ".jpeg": "image", ".tif": "image", ".tiff": "image",
 }
 _READERS: dict[str, Callable[[bytes, str], Document]] = {
     "html": html.read, "txt": text.read, "md": markdown.read, "docx": docx.read, "pdf": pdf.read,
+    "image": image.read,
 }
 SUPPORTED_EXTENSIONS = frozenset(_BY_EXTENSION)
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .doc/.xls/.wps
+_IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")  # PNG, JPEG, TIFF
 _HTML_START = re.compile(rb"<(?:!doctype\s+html|html|head|body|meta|table|div)\b", re.I)
 
 
@@ -87,6 +90,8 @@ def sniff(data: bytes, by_extension: str) -> str:
         if by_extension == "docx" or docx.is_word_package(data):
             return "docx"
         raise GxnlpError("unsupported_format", "a zip archive that is not a Word document (no word/document.xml)")
+    if data.startswith(_IMAGE_MAGIC):
+        return "image"
     if data.startswith(_OLE_MAGIC):
         raise GxnlpError("unsupported_format", "a legacy binary Office file (.doc/.wps); save it as .docx or PDF")
     if _HTML_START.match(head.removeprefix(b"\xef\xbb\xbf").lstrip()) or b"<html" in head.lower():

@@ -1,0 +1,190 @@
+"""Recognised boxes → the blocks of a ``Document``: ruled tables rebuilt cell by cell, text lines in reading order.
+
+Tables are found from their rules, not from the text: horizontal and vertical strokes (morphological openings
+much longer than any character) form a grid, and every white region the grid encloses is one cell, so merged
+header cells (table 3's 申请人情况, table 4's 行政复议 / 行政诉讼) and the tall merged label cells come out as
+one cell each. Rows are the cells that start at the same height, left to right, which is what the table
+grammar expects (``gxnlp.document.Table``: a merged cell once, in the row where it starts). Text outside the
+grids is grouped into lines by height and read top to bottom.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from .engine import Box
+
+_INK = 160  # grey level below which a pixel is print (the page is already flattened to white)
+_MIN_CELL = 10  # px: narrower or lower white regions are gaps between double rules, not cells
+_CELL_INK = 12  # dark pixels that make an undetected cell worth recognising
+_INSET = 3  # px kept clear of a cell's rules when looking for print in it
+# An ink box is widened by this fraction of its height: the recogniser reads glyphs best with the margin
+# the detector leaves around them (no margin or a wide white one both lose lone "0"s).
+_MARGIN = 0.12
+# Latin look-alikes the recogniser returns for digits printed alone in a cell.
+_DIGIT_LOOKALIKES = str.maketrans({"o": "0", "O": "0", "〇": "0", "D": "0", "l": "1", "I": "1", "|": "1"})
+_NUMERIC = re.compile(r"[\d.,，]+")
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One cell of a ruled table: its box, and its text and score once read ("" and None: blank)."""
+
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+    text: str = ""
+    score: float | None = None
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A ruled table on the page: its bounding box and its cells, in rows."""
+
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+    rows: tuple[tuple[Cell, ...], ...]
+
+
+
+def find_grids(page: np.ndarray) -> list[Grid]:
+    """The ruled tables of a clean grey page (see :func:`gxnlp.ocr.engine.clean_page`), cells unread."""
+    import cv2
+
+    h, w = page.shape
+    ink = (page < _INK).astype(np.uint8)
+    horizontal = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(40, w // 25), 1)))
+    vertical = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(30, h // 60))))
+    # close small breaks in the rules (blur, faint print), so neighbouring cells do not merge
+    horizontal = cv2.dilate(cv2.morphologyEx(horizontal, cv2.MORPH_CLOSE, np.ones((1, 25), np.uint8)), np.ones((3, 1), np.uint8))
+    vertical = cv2.dilate(cv2.morphologyEx(vertical, cv2.MORPH_CLOSE, np.ones((25, 1), np.uint8)), np.ones((1, 3), np.uint8))
+    rules = horizontal | vertical
+    count, _, stats, _ = cv2.connectedComponentsWithStats(rules, connectivity=8)
+    grids = []
+    for index in range(1, count):
+        x, y, gw, gh, _ = stats[index]
+        if gw < w * 0.3 or gh < 40:
+            continue
+        region = (slice(y, y + gh), slice(x, x + gw))
+        if not vertical[region].any() or horizontal[region].sum(axis=1).astype(bool).sum() < 6:
+            continue  # a lone rule or a frame, not a table
+        cells = _cells(rules[region], x, y)
+        if len(cells) >= 4:
+            grids.append(Grid(int(x), int(y), int(x + gw), int(y + gh), _rows(cells)))
+    return sorted(grids, key=lambda g: g.y0)
+
+
+def _cells(rules: np.ndarray, x: int, y: int) -> list[Cell]:
+    """The white regions the rules enclose, the table's bounding box counting as a rule: the cells."""
+    import cv2
+
+    closed = rules.copy()  # a table cut by the page end has no bottom rule: its last cells still count
+    closed[[0, -1], :] = 1
+    closed[:, [0, -1]] = 1
+    count, _, stats, _ = cv2.connectedComponentsWithStats((closed == 0).astype(np.uint8), connectivity=4)
+    cells = []
+    for index in range(1, count):
+        cx, cy, cw, ch, _ = stats[index]
+        if cw < _MIN_CELL or ch < _MIN_CELL:
+            continue
+        cells.append(Cell(int(x + cx), int(y + cy), int(x + cx + cw), int(y + cy + ch)))
+    return cells
+
+
+def _rows(cells: list[Cell]) -> tuple[tuple[Cell, ...], ...]:
+    """Cells grouped by the height they start at (a rule's thickness apart at most), left to right."""
+    rows: list[list[Cell]] = []
+    for cell in sorted(cells, key=lambda c: (c.y0, c.x0)):
+        if rows and cell.y0 - rows[-1][0].y0 <= 6:
+            rows[-1].append(cell)
+        else:
+            rows.append([cell])
+    return tuple(tuple(sorted(row, key=lambda c: c.x0)) for row in rows)
+
+
+def place(grid: Grid, box: tuple[float, float, float, float]) -> list[tuple[int, int, tuple[float, float, float, float]]]:
+    """The cells ``box`` falls in, as (row, column, the part of the box in that cell): a box the detector
+    drew across a rule ("0  0" in two cells) is cut at the rule; a box outside the grid gives []."""
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    if not (grid.x0 <= cx <= grid.x1 and grid.y0 <= cy <= grid.y1):
+        return []
+    height = box[3] - box[1]
+    parts, best, most = [], None, 0.0
+    for r, row in enumerate(grid.rows):
+        for c, cell in enumerate(row):
+            across = min(box[2], cell.x1) - max(box[0], cell.x0)
+            down = min(box[3], cell.y1) - max(box[1], cell.y0)
+            if across <= 0 or down <= 0:
+                continue
+            if across >= 0.3 * height and down >= 0.5 * min(height, cell.y1 - cell.y0):
+                parts.append((r, c, clip(box, cell)))
+            if across * down > most:
+                best, most = (r, c, clip(box, cell)), across * down
+    return parts or ([best] if best else [])
+
+
+def clip(box: tuple[float, float, float, float], cell: Cell) -> tuple[float, float, float, float]:
+    """``box`` kept inside the cell, clear of its rules (a rule in the crop reads as "1")."""
+    x0, y0, x1, y1 = cell.x0 + 3, cell.y0 + 1, cell.x1 - 3, cell.y1 - 1
+    return (max(box[0], x0), max(box[1], y0), min(box[2], x1), min(box[3], y1))
+
+
+def ink_box(page: np.ndarray, cell: Cell) -> tuple[float, float, float, float] | None:
+    """The box around the print inside a cell (clear of its rules), or None for a blank cell."""
+    x0, y0, x1, y1 = cell.x0 + _INSET, cell.y0 + _INSET, cell.x1 - _INSET, cell.y1 - _INSET
+    if x1 <= x0 or y1 <= y0:
+        return None
+    ys, xs = np.nonzero(page[y0:y1, x0:x1] < _INK)
+    if len(xs) < _CELL_INK:
+        return None
+    margin = max(2.0, _MARGIN * (ys.max() + 1 - ys.min()))
+    return clip((x0 + xs.min() - margin, y0 + ys.min() - margin, x0 + xs.max() + 1 + margin, y0 + ys.max() + 1 + margin), cell)
+
+
+def fill(grid: Grid, boxes: dict[tuple[int, int], list[Box]]) -> Grid:
+    """The grid with each cell's text and lowest score from the boxes read in it."""
+    rows = tuple(
+        tuple(Cell(cell.x0, cell.y0, cell.x1, cell.y1, _cell_text(found := boxes.get((r, c), [])),
+                   min((b.score for b in found), default=None)) for c, cell in enumerate(row))
+        for r, row in enumerate(grid.rows)
+    )
+    return Grid(grid.x0, grid.y0, grid.x1, grid.y1, rows)
+
+
+def _cell_text(boxes: list[Box]) -> str:
+    """A cell's lines joined top to bottom; a cell of digit look-alikes ("o", "l") is the number they stand for."""
+    text = "".join(line_text(line) for line in text_lines(boxes)).strip()
+    mapped = text.translate(_DIGIT_LOOKALIKES)
+    return mapped if mapped != text and _NUMERIC.fullmatch(mapped.replace(" ", "")) else text
+
+
+def text_lines(boxes: list[Box]) -> list[list[Box]]:
+    """Boxes outside tables grouped into printed lines (vertical overlap), each left to right."""
+    lines: list[list[Box]] = []
+    for box in sorted(boxes, key=lambda b: (b.cy, b.x0)):
+        line = lines[-1] if lines else None
+        if line and _overlap(line, box) > 0.5:
+            line.append(box)
+        else:
+            lines.append([box])
+    return [sorted(line, key=lambda b: b.x0) for line in lines]
+
+
+def _overlap(line: list[Box], box: Box) -> float:
+    top, bottom = min(b.y0 for b in line), max(b.y1 for b in line)
+    shared = min(bottom, box.y1) - max(top, box.y0)
+    return shared / max(1.0, min(bottom - top, box.height))
+
+
+def line_text(line: list[Box]) -> str:
+    """A line's boxes joined: a space where the gap is wider than a character (separate cells or numbers)."""
+    text = line[0].text
+    for before, box in zip(line, line[1:]):
+        gap = box.x0 - before.x1
+        text += (" " if gap > 0.8 * max(box.height, before.height) else "") + box.text
+    return text
