@@ -4,10 +4,15 @@ Every corpus table is long and tidy (one observation per row) so that it goes st
 ``groupby``. ``report_id`` joins them. Column names are the contract of ``gxnlp.Corpus``:
 
 * ``reports``: report_id, source, sha256, ok, errors, template, year, agency, published, format,
-  n_cells, n_failed_checks, n_units, plus the manifest's columns (region, level, …) when given.
-* ``cells``: report_id, key, table, row, column, value, derived.
+  n_cells, n_failed_checks, n_units, ocr_pages, ocr_confidence, plus the manifest's columns (region,
+  level, …) when given.
+* ``cells``: report_id, key, table, row, column, value, derived, provenance ("text" or "ocr"), confidence
+  (OCR's score, null for text), repaired (a misread digit settled by the identities).
 * ``checks``: report_id, check, status, lhs, rhs, delta, message.
-* ``units``: report_id, unit, section, kind, tense, heading_path, text, start, end, specificity.
+* ``units``: report_id, unit, section, kind, tense, heading_path, text, start, end, specificity, confidence
+  (null unless OCR read the unit's lines).
+
+Filter OCR-derived values with ``cells.provenance == "ocr"`` or ``cells.confidence < 0.9``.
 * ``unit_themes``: report_id, unit, theme, score (one row per unit and theme it got).
 """
 from __future__ import annotations
@@ -17,10 +22,11 @@ from typing import Any
 from .report import Report
 
 REPORT_COLUMNS = ["report_id", "source", "sha256", "ok", "errors", "template", "year", "agency", "published",
-                  "format", "n_cells", "n_failed_checks", "n_units"]
-CELL_COLUMNS = ["report_id", "key", "table", "row", "column", "value", "derived"]
+                  "format", "n_cells", "n_failed_checks", "n_units", "ocr_pages", "ocr_confidence"]
+CELL_COLUMNS = ["report_id", "key", "table", "row", "column", "value", "derived", "provenance", "confidence", "repaired"]
 CHECK_COLUMNS = ["report_id", "check", "status", "lhs", "rhs", "delta", "message"]
-UNIT_COLUMNS = ["report_id", "unit", "section", "kind", "tense", "heading_path", "text", "start", "end", "specificity"]
+UNIT_COLUMNS = ["report_id", "unit", "section", "kind", "tense", "heading_path", "text", "start", "end", "specificity",
+                "confidence"]
 UNIT_THEME_COLUMNS = ["report_id", "unit", "theme", "score"]
 
 
@@ -35,9 +41,12 @@ def report_rows(report_id: str, sha256: str, report: Report) -> dict[str, list[d
     """The records one report contributes to each corpus table (units without themes yet)."""
     data = report.to_dict()
     derived = set(data["derived"])
+    ocr = data["ocr"] or {}
+    scores, repaired = ocr.get("cells", {}), {r["key"] for r in ocr.get("repaired", ())}
     cells = [
         {"report_id": report_id, "key": key, **dict(zip(("table", "row", "column"), split_key(key))),
-         "value": float(value), "derived": key in derived}
+         "value": float(value), "derived": key in derived, "provenance": "ocr" if key in scores else "text",
+         "confidence": scores.get(key), "repaired": key in repaired}
         for key, value in data["cells"].items()
     ]
     checks = [
@@ -48,7 +57,7 @@ def report_rows(report_id: str, sha256: str, report: Report) -> dict[str, list[d
     units = [
         {"report_id": report_id, "unit": i, "section": u["section"], "kind": u["kind"], "tense": u.get("tense"),
          "heading_path": " / ".join(u.get("heading_path") or ()), "text": u["text"], "start": u.get("start"),
-         "end": u.get("end"), "specificity": u.get("specificity")}
+         "end": u.get("end"), "specificity": u.get("specificity"), "confidence": u.get("confidence")}
         for i, u in enumerate(data["units"])
     ]
     summary = {
@@ -56,5 +65,6 @@ def report_rows(report_id: str, sha256: str, report: Report) -> dict[str, list[d
         "errors": ";".join(e["code"] for e in data["errors"]), "template": data["template"], "year": data["year"],
         "agency": data["agency"], "published": data["published"], "format": data["format"], "n_cells": len(cells),
         "n_failed_checks": sum(c["status"] == "fail" for c in checks), "n_units": len(units),
+        "ocr_pages": len(ocr.get("pages", ())), "ocr_confidence": ocr.get("confidence"),
     }
     return {"reports": [summary], "cells": cells, "checks": checks, "units": units}

@@ -87,6 +87,9 @@ def parse_document(document: Document) -> Report:
     report = Report(
         source=document.source, format=document.format, year=meta.year, agency=meta.agency,
         published=meta.published, warnings=list(document.warnings),
+        ocr=None if document.ocr is None else {
+            "engine": document.ocr.engine, "pages": list(document.ocr.pages), "dpi": document.ocr.dpi,
+            "skew": list(document.ocr.skew)},
     )
     if _not_a_report(meta.title, text):
         report.ok = False
@@ -119,8 +122,10 @@ def parse_document(document: Document) -> Report:
         "incomplete": result.incomplete,
         "extra_rows": result.extra_rows,
     }
+    if report.ocr is not None:
+        report.ocr.update(_ocr_provenance(document, report, result.confidence, text))
     report.template = _template(result.versions, text[start:end])
-    report.checks = hard_checks(result.cells) + soft_checks(result.cells, narrative)
+    report.checks = hard_checks(report.cells) + soft_checks(report.cells, narrative)
     if not result.cells:
         digits = sum(ch.isdigit() for ch in text[start:end])
         if {"s2", "s4"} <= sections.keys() and digits < _MIN_TABLE_DIGITS:
@@ -134,6 +139,35 @@ def parse_document(document: Document) -> Report:
     if result.ambiguous:
         report.warnings.append(f"{len(result.ambiguous)} table row(s) ambiguous: {', '.join(r for a in result.ambiguous for r in a['rows'])}")
     return report
+
+
+def _ocr_provenance(document: Document, report: Report, confidence: dict[str, float], text: str) -> dict:
+    """Repair misread digits by the identities (gxnlp.ocr.repair) and say how surely OCR read the report:
+    its mean score, every cell's score, and each unit's (the lowest score of the lines it spans)."""
+    from .ocr.repair import repair_digits
+
+    report.cells, repaired, unsettled = repair_digits(report.cells, confidence, frozenset(report.derived))
+    report.tables["repaired"] += [{"rows": [r["key"].rsplit(".", 1)[0]], "how": r["how"]} for r in repaired]
+    if unsettled:
+        report.warnings.append(f"{len(unsettled)} failed identity group(s) have several one-digit OCR readings")
+    spans, offset = [], 0
+    for block in document.blocks:
+        length = len(block.text) if isinstance(block, Paragraph) else len("\n".join("\t".join(r) for r in block.rows))
+        if isinstance(block, Paragraph) and block.confidence is not None:
+            spans.append((offset, offset + length, block.confidence))
+        offset += length + 1
+    for unit in report.units:
+        section = report.sections[unit["section"]]
+        raw = text[section.body_start:section.end]
+        base = section.body_start + len(raw) - len(raw.lstrip())
+        scores = [score for start, end, score in spans if start < base + unit["end"] and end > base + unit["start"]]
+        unit["confidence"] = round(min(scores), 3) if scores else None
+    scores = list(confidence.values()) + [score for _, _, score in spans]
+    return {
+        "confidence": round(sum(scores) / len(scores), 3) if scores else None,
+        "cells": {key: round(score, 3) for key, score in confidence.items()},
+        "repaired": repaired, "unsettled": unsettled,
+    }
 
 
 def _template(versions: dict[str, str], region: str) -> str:

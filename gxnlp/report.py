@@ -7,7 +7,7 @@ from typing import Any
 from .sections import Section
 
 
-_UNIT_KEYS = ("section", "kind", "text", "start", "end", "heading_path", "tense", "specificity")
+_UNIT_KEYS = ("section", "kind", "text", "start", "end", "heading_path", "tense", "specificity", "confidence")
 
 
 def _unit_dict(unit: Any) -> dict[str, Any]:
@@ -37,6 +37,8 @@ class Report:
     units: list[dict[str, Any]] = field(default_factory=list)
     tables: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    # Set when OCR read some pages: engine, pages, dpi, mean confidence, per-cell scores, digit repairs.
+    ocr: dict[str, Any] | None = None
 
     @classmethod
     def failed(cls, source: str, code: str, message: str, **fields: Any) -> "Report":
@@ -63,4 +65,5 @@ class Report:
             "units": [_unit_dict(u) for u in self.units],
             "tables": dict(self.tables),
             "warnings": list(self.warnings),
+            "ocr": self.ocr,
         }

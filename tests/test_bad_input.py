@@ -66,14 +66,14 @@ def _encrypted_pdf() -> bytes:
     return buffer.getvalue()
 
 
-def test_image_only_pdf_is_tables_missing_or_image(tmp_path: Path) -> None:
+def test_blank_image_only_pdf_is_no_text(tmp_path: Path) -> None:
     document = pypdfium2.PdfDocument.new()
     document.new_page(595, 842)
     buffer = io.BytesIO()
     document.save(buffer)
     path = tmp_path / "scan.pdf"
     path.write_bytes(buffer.getvalue())
-    assert _codes(parse(path)) == ["tables_missing_or_image"]
+    assert _codes(parse(path)) == ["no_text"]
 
 
 def test_gbk_page_is_decoded(tmp_path: Path) -> None:

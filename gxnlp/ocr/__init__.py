@@ -15,7 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import numpy as np
 
 from ..document import Block, Paragraph, Table
-from .engine import ENGINE_NAME, MIN_SCORE, Box, clean_page, engine
+from .engine import ENGINE_NAME, MIN_CELL_SCORE, MIN_SCORE, Box, clean_page, engine
 from .layout import fill, find_grids, ink_box, line_text, place, text_lines
 
 __all__ = ["ENGINE_NAME", "PageResult", "read_page", "read_pages"]
@@ -59,7 +59,7 @@ def read_page(rgb: np.ndarray) -> PageResult:
     in_cells: list[dict[tuple[int, int], list[Box]]] = [{} for _ in grids]
     outside: list[Box] = []
     for box, where, (text, score) in zip(crops, places, ocr.recognise(page, crops, char)):
-        if not text.strip() or score < MIN_SCORE:
+        if not text.strip() or score < (MIN_SCORE if where is None else MIN_CELL_SCORE):
             continue
         read = Box(*box, text, score)
         if where is None:

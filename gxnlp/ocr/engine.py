@@ -18,8 +18,10 @@ import numpy as np
 # Detection runs at this fraction of the page: 150-dpi body text (~22 px) stays well above the detector's
 # smallest reliable height, and the detector's cost falls with the square of the scale.
 DET_SCALE = 0.5
-# Recognition scores below this are noise (specks, seal remnants), not text.
+# Recognition scores below this are noise (specks, seal remnants), not text — outside tables. Inside a cell
+# that has print, the best reading is kept whatever its score (the score goes out with it).
 MIN_SCORE = 0.3
+MIN_CELL_SCORE = 0.05
 # Skew is searched within this many degrees (scanners and phone photos of documents stay within ±3°).
 MAX_SKEW = 3.0
 ENGINE_NAME = "rapidocr-onnxruntime PP-OCRv4"

@@ -23,8 +23,10 @@ _INSET = 3  # px kept clear of a cell's rules when looking for print in it
 # An ink box is widened by this fraction of its height: the recogniser reads glyphs best with the margin
 # the detector leaves around them (no margin or a wide white one both lose lone "0"s).
 _MARGIN = 0.12
-# Latin look-alikes the recogniser returns for digits printed alone in a cell.
-_DIGIT_LOOKALIKES = str.maketrans({"o": "0", "O": "0", "〇": "0", "D": "0", "l": "1", "I": "1", "|": "1"})
+# What the recogniser returns for a digit printed alone in a cell (a lone "0" is read as a letter o or a
+# full stop): a cell holding only these is the number they stand for.
+_DIGIT_LOOKALIKES = str.maketrans({"o": "0", "O": "0", "〇": "0", "。": "0", "°": "0", "D": "0",
+                                   "l": "1", "I": "1", "|": "1"})
 _NUMERIC = re.compile(r"[\d.,，]+")
 
 
@@ -59,7 +61,7 @@ def find_grids(page: np.ndarray) -> list[Grid]:
     h, w = page.shape
     ink = (page < _INK).astype(np.uint8)
     horizontal = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(40, w // 25), 1)))
-    vertical = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(30, h // 60))))
+    vertical = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(30, w // 40))))
     # close small breaks in the rules (blur, faint print), so neighbouring cells do not merge
     horizontal = cv2.dilate(cv2.morphologyEx(horizontal, cv2.MORPH_CLOSE, np.ones((1, 25), np.uint8)), np.ones((3, 1), np.uint8))
     vertical = cv2.dilate(cv2.morphologyEx(vertical, cv2.MORPH_CLOSE, np.ones((25, 1), np.uint8)), np.ones((1, 3), np.uint8))

@@ -1,8 +1,9 @@
-"""Pictures of reports (图片版: PNG, JPEG, TIFF) through OCR; a long picture is cut into page-high slices.
+"""Pictures of reports (图片版: PNG, JPEG, TIFF) through OCR; a very long picture is cut into slices.
 
-Portals often publish a report as one very tall image, or as one image per page. Either way each slice is
-read by :mod:`gxnlp.ocr` like a scanned PDF page. Slices are cut at blank rows (between lines, never through
-text), so no line is lost at a cut.
+Portals often publish a report as one tall image, or as one image per page. Each picture (each TIFF frame)
+is read by :mod:`gxnlp.ocr` like a scanned PDF page; a picture taller than ``_SLICE_PAGES`` A4 pages is cut
+so that memory stays bounded, at a blank row (between lines) or else along a table rule, which both slices
+keep, so no line and no table row is cut in two.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from gxnlp.document import Document, OcrInfo
 from gxnlp.errors import GxnlpError
 
 MAX_PIXELS = 120_000_000  # a 150-dpi A4 page is 2.2 M pixels; more than ~50 pages in one picture is a bomb
-_PAGE_RATIO = 1.6  # a slice is cut near this height/width ratio (A4 is 1.41), at the nearest blank row
+_SLICE_PAGES = 4  # A4 pages (height 1.41 × width) per slice of a long picture
 
 
 def read(data: bytes, source: str) -> Document:
@@ -40,23 +41,32 @@ def read(data: bytes, source: str) -> Document:
     for result in read_pages(iter(slices)):
         blocks.extend(result.blocks)
         skews.append(round(result.skew, 2))
-    dpi = int(round(picture.info.get("dpi", (0, 0))[0] or 0)) or 0
+    if not blocks:
+        raise GxnlpError("no_text", f"OCR found no text in the picture ({len(slices)} page(s))")
+    dpi = int(round(picture.info.get("dpi", (0, 0))[0] or 0))
     ocr = OcrInfo(ENGINE_NAME, tuple(range(1, len(slices) + 1)), dpi, tuple(skews))
     return Document(source=source, format="image", blocks=blocks, pages=len(slices), ocr=ocr)
 
 
 def _slices(image: np.ndarray) -> Iterator[np.ndarray]:
-    """Page-high parts of a tall picture, each cut at the blank row nearest to the target height."""
+    """Parts of a long picture, each about ``_SLICE_PAGES`` pages high, cut where no text is cut."""
     height, width = image.shape[:2]
-    target = int(width * _PAGE_RATIO)
+    target = int(width * 1.41 * _SLICE_PAGES)
     if height <= target * 1.25:
         yield image
         return
     ink = (image.min(axis=2) < 160).sum(axis=1)
     top = 0
     while height - top > target * 1.25:
-        window = ink[top + target // 2: top + target + target // 4]
-        cut = top + target // 2 + int(np.argmin(window))
-        yield image[top:cut]
-        top = cut
+        low, high = top + target * 3 // 4, top + target
+        window = ink[low:high]
+        blank = np.flatnonzero(window == 0)
+        if len(blank):
+            cut = low + int(blank[-1])
+            yield image[top:cut]
+            top = cut
+        else:  # inside a table all the way: cut along its longest rule, kept by both slices
+            cut = low + int(np.argmax(window))
+            yield image[top:cut + 3]
+            top = cut - 2
     yield image[top:]

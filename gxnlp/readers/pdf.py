@@ -50,6 +50,8 @@ def read(data: bytes, source: str) -> Document:
         raise GxnlpError("unreadable_pdf", f"PDFium cannot read a page: {exc}") from None
     finally:
         pdf.close()
+    if not any(pages):
+        raise GxnlpError("no_text", f"{len(texts)} page(s) with no text layer and nothing OCR could read (blank scans?)")
     return Document(source=source, format="pdf", blocks=[b for page in pages for b in page], pages=len(texts), ocr=ocr)
 
 
