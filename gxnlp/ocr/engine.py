@@ -100,6 +100,32 @@ class OcrEngine:
         return [(text, float(score)) for text, score, *_ in results]
 
 
+    def recognise_digits(self, page: np.ndarray, boxes: list[tuple[float, float, float, float]]) -> list[tuple[str, float]]:
+        """(number, score) of each box read as digits only: at each character the recogniser found, the digit
+        (or decimal point) it scores highest. For cells of a numeric row whose free reading is not a number
+        (a lone "1" read as 工): the glyph is a number, the question is which; the score says how sure."""
+        if not boxes:
+            return []
+        character = self._rec.postprocess_op.character
+        digits = np.array([i for i, ch in enumerate(character) if ch in _DIGIT_CHARS])
+        results = []
+        for box in boxes:
+            crop = np.dstack([_line_image(page, box, 0.0)] * 3)
+            ratio = max(self._rec.rec_image_shape[2] / 48, crop.shape[1] / crop.shape[0])
+            probs = self._rec.session(self._rec.resize_norm_img(crop, ratio)[np.newaxis])[0][0]
+            read = probs.argmax(axis=1)
+            # frames where the free reading put a character: which digit is each most like
+            frames = np.flatnonzero((read != 0) & np.r_[True, read[1:] != read[:-1]])
+            best = digits[probs[frames][:, digits].argmax(axis=1)] if len(frames) else np.array([], int)
+            text = "".join(character[i] for i in best)
+            score = float(probs[frames, best].mean()) if len(frames) else 0.0
+            results.append((text, score))
+        return results
+
+
+_DIGIT_CHARS = frozenset("0123456789.")
+
+
 def _line_image(page: np.ndarray, box: tuple[float, float, float, float], char: float) -> np.ndarray:
     """The crop of ``box``; vertical text (one character per line in a narrow merged cell) is cut into
     character squares laid side by side, so the recogniser reads it as a horizontal line."""

@@ -27,6 +27,7 @@ _MARGIN = 0.12
 # full stop): a cell holding only these is the number they stand for.
 _DIGIT_LOOKALIKES = str.maketrans({"o": "0", "O": "0", "〇": "0", "。": "0", "°": "0", "D": "0",
                                    "l": "1", "I": "1", "|": "1"})
+_SURE = 0.95  # a short cell text read at least this surely is what it says (规章 in a row of numbers)
 _NUMERIC = re.compile(r"[\d.,，]+")
 
 
@@ -54,8 +55,9 @@ class Grid:
 
 
 
-def find_grids(page: np.ndarray) -> list[Grid]:
-    """The ruled tables of a clean grey page (see :func:`gxnlp.ocr.engine.clean_page`), cells unread."""
+def find_grids(page: np.ndarray) -> tuple[list[Grid], np.ndarray]:
+    """The ruled tables of a clean grey page (see :func:`gxnlp.ocr.engine.clean_page`), cells unread, and
+    the page with their rules whitened: a rule beside a digit is read as another "1"."""
     import cv2
 
     h, w = page.shape
@@ -66,8 +68,9 @@ def find_grids(page: np.ndarray) -> list[Grid]:
     horizontal = cv2.dilate(cv2.morphologyEx(horizontal, cv2.MORPH_CLOSE, np.ones((1, 25), np.uint8)), np.ones((3, 1), np.uint8))
     vertical = cv2.dilate(cv2.morphologyEx(vertical, cv2.MORPH_CLOSE, np.ones((25, 1), np.uint8)), np.ones((1, 3), np.uint8))
     rules = horizontal | vertical
-    count, _, stats, _ = cv2.connectedComponentsWithStats(rules, connectivity=8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(rules, connectivity=8)
     grids = []
+    text = page.copy()
     for index in range(1, count):
         x, y, gw, gh, _ = stats[index]
         if gw < w * 0.3 or gh < 40:
@@ -78,7 +81,9 @@ def find_grids(page: np.ndarray) -> list[Grid]:
         cells = _cells(rules[region], x, y)
         if len(cells) >= 4:
             grids.append(Grid(int(x), int(y), int(x + gw), int(y + gh), _rows(cells)))
-    return sorted(grids, key=lambda g: g.y0)
+            own = labels[region] == index
+            text[region][cv2.dilate(own.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0] = 255
+    return sorted(grids, key=lambda g: g.y0), text
 
 
 def _cells(rules: np.ndarray, x: int, y: int) -> list[Cell]:
@@ -146,6 +151,23 @@ def ink_box(page: np.ndarray, cell: Cell) -> tuple[float, float, float, float] |
         return None
     margin = max(2.0, _MARGIN * (ys.max() + 1 - ys.min()))
     return clip((x0 + xs.min() - margin, y0 + ys.min() - margin, x0 + xs.max() + 1 + margin, y0 + ys.max() + 1 + margin), cell)
+
+
+def numeric_rows(grid: Grid, boxes: dict[tuple[int, int], list[Box]]) -> list[tuple[int, int]]:
+    """Cells of rows that are mostly numbers but whose own reading is not one (a digit misread as a
+    character, and not surely): (row, column) of each, to be read again as digits. A short text before the
+    numbers is a label fragment unless the row has no label at all (table 4's data row)."""
+    doubtful = []
+    for r, row in enumerate(grid.rows):
+        texts = {c: _cell_text(boxes[(r, c)]) for c in range(len(row)) if (r, c) in boxes}
+        numbers = [c for c, text in texts.items() if _NUMERIC.fullmatch(text.replace(" ", ""))]
+        if len(numbers) < 3 or len(numbers) < 0.6 * (len(texts) - 1):
+            continue
+        labelled = any(c not in numbers and len(text) > 2 for c, text in texts.items())
+        doubtful += [(r, c) for c, text in texts.items()
+                     if c not in numbers and len(text) <= 2 and (c > min(numbers) or not labelled)
+                     and min(b.score for b in boxes[(r, c)]) < _SURE]
+    return doubtful
 
 
 def fill(grid: Grid, boxes: dict[tuple[int, int], list[Box]]) -> Grid:
