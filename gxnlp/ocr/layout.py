@@ -104,10 +104,12 @@ def _cells(rules: np.ndarray, x: int, y: int) -> list[Cell]:
 
 
 def _rows(cells: list[Cell]) -> tuple[tuple[Cell, ...], ...]:
-    """Cells grouped by the height they start at (a rule's thickness apart at most), left to right."""
+    """Cells grouped by the height they start at (within a quarter of a typical cell: a slight residual tilt
+    must not split a row), left to right."""
     rows: list[list[Cell]] = []
+    tolerance = max(6.0, 0.25 * float(np.median([c.y1 - c.y0 for c in cells])))
     for cell in sorted(cells, key=lambda c: (c.y0, c.x0)):
-        if rows and cell.y0 - rows[-1][0].y0 <= 6:
+        if rows and cell.y0 - rows[-1][0].y0 <= tolerance:
             rows[-1].append(cell)
         else:
             rows.append([cell])
@@ -153,21 +155,42 @@ def ink_box(page: np.ndarray, cell: Cell) -> tuple[float, float, float, float] |
     return clip((x0 + xs.min() - margin, y0 + ys.min() - margin, x0 + xs.max() + 1 + margin, y0 + ys.max() + 1 + margin), cell)
 
 
-def numeric_rows(grid: Grid, boxes: dict[tuple[int, int], list[Box]]) -> list[tuple[int, int]]:
-    """Cells of rows that are mostly numbers but whose own reading is not one (a digit misread as a
-    character, and not surely): (row, column) of each, to be read again as digits. A short text before the
-    numbers is a label fragment unless the row has no label at all (table 4's data row)."""
+def numeric_rows(grid: Grid, boxes: dict[tuple[int, int], list[Box]],
+                 unread: dict[tuple[int, int], tuple[float, float, float, float]]) -> list[tuple[tuple[int, int], tuple[float, float, float, float]]]:
+    """Cells of rows that are mostly numbers whose reading is not one, or who hold print nothing was read
+    from: ((row, column), box to read again as digits) each. A short, surely read text before the numbers
+    is a label (规章) unless the row has no label at all (table 4's data row)."""
     doubtful = []
     for r, row in enumerate(grid.rows):
         texts = {c: _cell_text(boxes[(r, c)]) for c in range(len(row)) if (r, c) in boxes}
         numbers = [c for c, text in texts.items() if _NUMERIC.fullmatch(text.replace(" ", ""))]
-        if len(numbers) < 3 or len(numbers) < 0.6 * (len(texts) - 1):
+        if len(numbers) < 3 or len(numbers) < 0.6 * (len(texts) + len([k for k in unread if k[0] == r]) - 1):
             continue
         labelled = any(c not in numbers and len(text) > 2 for c, text in texts.items())
-        doubtful += [(r, c) for c, text in texts.items()
+        doubtful += [((r, c), _span(boxes[(r, c)])) for c, text in texts.items()
                      if c not in numbers and len(text) <= 2 and (c > min(numbers) or not labelled)
                      and min(b.score for b in boxes[(r, c)]) < _SURE]
+        doubtful += [((r, c), box) for (row_index, c), box in unread.items() if row_index == r and c > min(numbers)]
     return doubtful
+
+
+def _span(boxes: list[Box]) -> tuple[float, float, float, float]:
+    return (min(b.x0 for b in boxes), min(b.y0 for b in boxes), max(b.x1 for b in boxes), max(b.y1 for b in boxes))
+
+
+def widen_left(page: np.ndarray, box: tuple[float, float, float, float],
+               others: list[tuple[float, float, float, float]], limit: float = 0.0) -> tuple[float, float, float, float]:
+    """``box`` widened to print just left of it that no other box holds: the detector often leaves out a
+    leading 一 or 二 (a lone thin stroke), and "、主动公开…" then lacks its section number."""
+    x0, y0, x1, y1 = box
+    height = y1 - y0
+    left = max(limit, x0 - 1.5 * height)
+    if x0 - left < 2 or any(o[2] > left and o[0] < x0 and min(o[3], y1) - max(o[1], y0) > 0.3 * height
+                            for o in others if o is not box):
+        return box
+    strip = page[int(y0):int(y1), int(left):int(x0)]
+    columns = np.flatnonzero((strip < _INK).any(axis=0))
+    return box if not len(columns) else (left + float(columns[0]) - 2, y0, x1, y1)
 
 
 def fill(grid: Grid, boxes: dict[tuple[int, int], list[Box]]) -> Grid:
