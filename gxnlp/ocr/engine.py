@@ -178,7 +178,7 @@ def clean_page(rgb: np.ndarray) -> tuple[np.ndarray, float]:
     background = cv2.blur(background, (31, 31))
     flat = cv2.divide(grey, np.maximum(background, 1), scale=255)
     darkest = float(np.percentile(flat, 0.5))  # faint print (a light scan, toner running low) made black
-    if darkest > 10:
+    if 10 < darkest < 200:  # a blank page has no print to stretch
         flat = cv2.convertScaleAbs(flat, alpha=255 / (255 - darkest), beta=-255 * darkest / (255 - darkest))
     angle = skew_angle(flat)
     if abs(angle) >= 0.1:
