@@ -16,7 +16,13 @@ from gxnlp.ocr.repair import TRUSTED, repair_digits
 from gxnlp.pipeline import parse, parse_bytes
 from gxnlp.readers import read_bytes
 from gxnlp.synth import generate
-from gxnlp.synth_scan import damage, find_cjk_font, rasterise_pdf, render_pages, render_scan
+from gxnlp.synth_scan import (
+    damage,
+    find_cjk_font,
+    rasterise_pdf,
+    render_pages,
+    render_scan,
+)
 from gxnlp.validate import failed_identity_ids
 
 from .conftest import CORPUS, EXPECTED, requires_shared

@@ -253,7 +253,9 @@ def test_parse_fills_units_of_sections_one_five_six() -> None:
     assert report.ok and report.units
     assert {u["section"] for u in report.units} <= {"s1", "s5", "s6"}
     for unit in report.to_dict()["units"]:
-        assert set(unit) == {"section", "kind", "text", "start", "end", "heading_path", "tense", "specificity"}
+        assert set(unit) == {"section", "kind", "text", "start", "end", "heading_path", "tense", "specificity",
+                             "confidence"}
+        assert unit["confidence"] is None  # read from text, not by OCR
         section = report.sections[unit["section"]].text
         assert section[unit["start"]:unit["end"]] == unit["text"]
     assert report_units(report.sections)[0].to_dict() == report.units[0]

@@ -13,13 +13,23 @@ import os
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
 from ..document import Block, Paragraph, Table
 from .engine import ENGINE_NAME, MIN_CELL_SCORE, MIN_SCORE, Box, clean_page, ocr_engine
-from .layout import fill, find_grids, ink_box, line_text, numeric_rows, place, text_lines, widen_left
+from .layout import (
+    fill,
+    find_grids,
+    ink_box,
+    line_text,
+    numeric_rows,
+    place,
+    text_lines,
+    widen_left,
+)
 
 __all__ = ["ENGINE_NAME", "PageResult", "read_page", "read_pages"]
 
@@ -28,11 +38,12 @@ __all__ = ["ENGINE_NAME", "PageResult", "read_page", "read_pages"]
 DIGIT_FLOOR = 0.01
 
 
+@dataclass(frozen=True)
 class PageResult:
-    """One page read by OCR: its blocks in reading order and the angle it was turned by."""
+    """One page read by OCR: its blocks in reading order and the angle (degrees) it was turned by."""
 
-    def __init__(self, blocks: list[Block], skew: float) -> None:
-        self.blocks, self.skew = blocks, skew
+    blocks: list[Block]
+    skew: float
 
 
 def read_page(rgb: np.ndarray) -> PageResult:

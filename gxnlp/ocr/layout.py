@@ -9,6 +9,7 @@ grids is grouped into lines by height and read top to bottom.
 """
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -60,7 +61,7 @@ def find_grids(page: np.ndarray) -> tuple[list[Grid], np.ndarray]:
     the page with their rules whitened: a rule beside a digit is read as another "1"."""
     import cv2
 
-    h, w = page.shape
+    w = page.shape[1]
     ink = (page < _INK).astype(np.uint8)
     horizontal = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(40, w // 25), 1)))
     vertical = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(30, w // 40))))
@@ -231,7 +232,7 @@ def _overlap(line: list[Box], box: Box) -> float:
 def line_text(line: list[Box]) -> str:
     """A line's boxes joined: a space where the gap is wider than a character (separate cells or numbers)."""
     text = line[0].text
-    for before, box in zip(line, line[1:]):
+    for before, box in itertools.pairwise(line):
         gap = box.x0 - before.x1
         text += (" " if gap > 0.8 * max(box.height, before.height) else "") + box.text
     return text

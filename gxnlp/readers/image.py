@@ -43,7 +43,7 @@ def read(data: bytes, source: str) -> Document:
         skews.append(round(result.skew, 2))
     if not blocks:
         raise GxnlpError("no_text", f"OCR found no text in the picture ({len(slices)} page(s))")
-    dpi = int(round(picture.info.get("dpi", (0, 0))[0] or 0))
+    dpi = round(picture.info.get("dpi", (0, 0))[0] or 0)
     ocr = OcrInfo(ENGINE_NAME, tuple(range(1, len(slices) + 1)), dpi, tuple(skews))
     return Document(source=source, format="image", blocks=blocks, pages=len(slices), ocr=ocr)
 
