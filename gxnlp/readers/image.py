@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from gxnlp.document import Document, OcrInfo
 from gxnlp.errors import GxnlpError
+
+if TYPE_CHECKING:  # numpy comes with OCR; `gxnlp parse` of text formats starts without it
+    import numpy as np
 
 MAX_PIXELS = 120_000_000  # a 150-dpi A4 page is 2.2 M pixels; more than ~50 pages in one picture is a bomb
 _SLICE_PAGES = 4  # A4 pages (height 1.41 × width) per slice of a long picture
@@ -21,6 +23,7 @@ _SLICE_PAGES = 4  # A4 pages (height 1.41 × width) per slice of a long picture
 
 def read(data: bytes, source: str) -> Document:
     """Read a picture; an undecodable one → ``unreadable_image``, an enormous one → ``too_large``."""
+    import numpy as np
     from PIL import Image, UnidentifiedImageError
 
     from gxnlp.ocr import ENGINE_NAME, read_pages
@@ -50,6 +53,8 @@ def read(data: bytes, source: str) -> Document:
 
 def _slices(image: np.ndarray) -> Iterator[np.ndarray]:
     """Parts of a long picture, each about ``_SLICE_PAGES`` pages high, cut where no text is cut."""
+    import numpy as np
+
     height, width = image.shape[:2]
     target = int(width * 1.41 * _SLICE_PAGES)
     if height <= target * 1.25:

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-import numpy as np
 import pypdfium2 as pdfium
 
 from gxnlp.document import Block, Document, OcrInfo, Paragraph
 from gxnlp.errors import GxnlpError
+
+if TYPE_CHECKING:  # numpy comes with OCR; text PDFs (and `gxnlp parse` start-up) do without it
+    import numpy as np
 
 # Below this many non-space characters a page is a scan (a text page has hundreds; a scan may carry a
 # stray page number or a scanner's watermark in its text layer).
@@ -57,6 +60,8 @@ def read(data: bytes, source: str) -> Document:
 
 def _renders(pdf: pdfium.PdfDocument, indices: list[int]) -> Iterator[np.ndarray]:
     """Pages as RGB arrays at ``OCR_DPI``, one at a time (PDFium is not thread-safe: render here, OCR in threads)."""
+    import numpy as np
+
     for index in indices:
         page = pdf[index]
         try:
