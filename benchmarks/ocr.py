@@ -4,7 +4,9 @@ Inputs: synthetic reports rendered as damaged image-only PDFs (gxnlp.synth_scan:
 paper) and, when ../shared is there, its real PDFs rasterised at 150 dpi. Each document is parsed end to end
 (``gxnlp.parse_bytes``: render, OCR, table grammar, identities, units) with pages read in parallel on
 ``--workers`` threads (default: every core). Printed: seconds per document, pages/s overall and per kind, the
-share of cells read right (synthetic truth; hand-read values for the real PDFs), and the peak RSS of the process.
+share of cells read right (synthetic truth; hand-read values for the real PDFs), the CPU seconds per page (all
+threads: on a machine shared with other jobs, cores ÷ CPU s/page is the rate the cores would give alone), the
+load average, and the peak RSS of the process.
 
     .venv/bin/python benchmarks/ocr.py [--reports 6] [--workers 2]
 """
@@ -58,8 +60,10 @@ def main() -> int:
 
     read_page(np.full((200, 200, 3), 255, np.uint8))  # load the models outside the timing
     print(f"cpu {os.cpu_count()}, page workers {args.workers}, python {sys.version.split()[0]}, 150 dpi")
+    print(f"load average at start {os.getloadavg()[0]:.2f}")
     print(f"{'document':<18} {'kind':<9} {'pages':>5} {'seconds':>8} {'pages/s':>8} {'cells right':>12} {'failed checks'}")
     totals: dict[str, list[float]] = {}
+    cpu_started = time.process_time()
     for kind, name, data, truth in inputs:
         started = time.perf_counter()
         report = parse_bytes(data, f"{name}.pdf")
@@ -78,7 +82,10 @@ def main() -> int:
     for key, (pages, seconds, right, cells) in totals.items():
         print(f"{key:<9} {pages} pages in {seconds:.1f} s: {pages / seconds:.2f} pages/s "
               f"({seconds / pages:.2f} s/page), cells right {right}/{cells} ({right / cells:.2%})")
-    print(f"peak RSS {_peak_rss_mb():.0f} MB")
+    pages = totals["all"][0]
+    cpu = (time.process_time() - cpu_started) / pages
+    print(f"CPU {cpu:.2f} s/page: {os.cpu_count()} idle cores would read {os.cpu_count() / cpu:.2f} pages/s")
+    print(f"load average at end {os.getloadavg()[0]:.2f}; peak RSS {_peak_rss_mb():.0f} MB")
     return 0
 
 

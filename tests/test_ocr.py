@@ -165,3 +165,13 @@ def test_blank_and_undecodable_pictures_give_structured_errors() -> None:
     Image.fromarray(np.full((1754, 1240, 3), 255, np.uint8)).save(blank, "PNG")
     assert [e["code"] for e in parse_bytes(blank.getvalue(), "blank.png").errors] == ["no_text"]
     assert [e["code"] for e in parse_bytes(b"\x89PNG\r\n\x1a\nnot really", "bad.png").errors] == ["unreadable_image"]
+
+
+def test_misread_official_label_words_are_snapped_back() -> None:
+    from gxnlp.ocr.layout import snap_label
+
+    assert snap_label("现章") == "规章"  # one character of a two-character label, the whole cell
+    assert snap_label("、本年新牧政府信息公开申请数量") == "、本年新收政府信息公开申请数量"
+    assert snap_label("总汁") == "总计"
+    for as_read in ("规章", "自然人", "商业企业", "0", "12", "澄溪市审计局"):
+        assert snap_label(as_read) == as_read  # printed whole, a number, or nothing official near it

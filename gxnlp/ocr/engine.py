@@ -13,6 +13,7 @@ import copy
 import os
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -76,6 +77,8 @@ class OcrEngine:
         ocr = RapidOCR(use_cls=False, intra_op_num_threads=threads, inter_op_num_threads=1)
         self._det = ocr.text_det
         self._det.limit_type, self._det.limit_side_len = "min", 32  # we scale the page ourselves
+        _with_arena(self._det.infer, threads)
+        _with_arena(ocr.text_rec.session, threads)
         self._rec = ocr.text_rec
         self._rec.rec_image_shape = [3, *CELL_INPUT]
         self._lines = copy.copy(ocr.text_rec)  # the same session, another input size
@@ -148,6 +151,17 @@ def _line_image(page: np.ndarray, box: tuple[float, float, float, float], char: 
         tallest = max(p.shape[0] for p in pieces)
         crop = np.hstack([np.pad(p, ((0, tallest - p.shape[0]), (0, 0)), constant_values=255) for p in pieces])
     return np.ascontiguousarray(crop)
+
+
+def _with_arena(wrapper: Any, threads: int) -> None:
+    """Rebuild a RapidOCR session with ONNX Runtime's memory arena on (RapidOCR turns it off): a page makes
+    dozens of small recognition calls, and reusing their buffers saves about a tenth of the time."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
+    wrapper.session = ort.InferenceSession(wrapper.session._model_path, options, providers=["CPUExecutionProvider"])
 
 
 _ENGINE: OcrEngine | None = None

@@ -12,9 +12,11 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
+from ..grammar import grammar
 from .engine import Box
 
 _INK = 160  # grey level below which a pixel is print (the page is already flattened to white)
@@ -195,13 +197,42 @@ def widen_left(page: np.ndarray, box: tuple[float, float, float, float],
 
 
 def fill(grid: Grid, boxes: dict[tuple[int, int], list[Box]]) -> Grid:
-    """The grid with each cell's text and lowest score from the boxes read in it."""
+    """The grid with each cell's text (a misread official label snapped back) and lowest score."""
     rows = tuple(
-        tuple(Cell(cell.x0, cell.y0, cell.x1, cell.y1, _cell_text(found := boxes.get((r, c), [])),
+        tuple(Cell(cell.x0, cell.y0, cell.x1, cell.y1, snap_label(_cell_text(found := boxes.get((r, c), []))),
                    min((b.score for b in found), default=None)) for c, cell in enumerate(row))
         for r, row in enumerate(grid.rows)
     )
     return Grid(grid.x0, grid.y0, grid.x1, grid.y1, rows)
+
+
+@lru_cache(maxsize=1)
+def _label_words() -> tuple[str, ...]:
+    """The words that name the official table rows (data/grammar.json), longest first."""
+    data = grammar()
+    words = {w for version in ("2019", "2021") for row in data["t2"][version] for w in row["patterns"]}
+    words |= {w for row in data["t3"]["rows"] for w in row["patterns"]} | set(data["t4"]["patterns"])
+    return tuple(sorted(words, key=len, reverse=True))
+
+
+def snap_label(text: str) -> str:
+    """A cell text with one character of an official row word misread (现章 for 规章) given that word back,
+    when no word is printed whole and exactly one is one character away; a two-character word only when it
+    is the whole cell. Anything else, numbers included, is returned as read."""
+    if not text or _NUMERIC.fullmatch(text.replace(" ", "")) or any(w in text for w in _label_words()):
+        return text
+    found = set()
+    for word in _label_words():
+        if len(word) == 2 and len(text) != 2 or len(word) < 2:
+            continue
+        for start in range(len(text) - len(word) + 1):
+            window = text[start:start + len(word)]
+            if sum(a != b for a, b in zip(window, word)) == 1:
+                found.add((start, word))
+    if len({word for _, word in found}) != 1:
+        return text
+    start, word = min(found)
+    return text[:start] + word + text[start + len(word):]
 
 
 def _cell_text(boxes: list[Box]) -> str:
