@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gxnlp.frames import report_rows
 from gxnlp.ocr.repair import TRUSTED, repair_digits
 from gxnlp.pipeline import parse, parse_bytes
 from gxnlp.readers import read_bytes
@@ -57,12 +56,31 @@ def test_damaged_scanned_pdf_round_trips() -> None:
     _assert_round_trip(report, parsed)
     assert parsed.ocr["pages"] == list(range(1, len(parsed.ocr["skew"]) + 1))
     assert any(abs(angle) >= 0.3 for angle in parsed.ocr["skew"])  # the damage tilted pages; OCR levelled them
-    rows = report_rows("r", "sha", parsed)
-    assert {row["provenance"] for row in rows["cells"]} == {"ocr"}
-    assert all(0 < row["confidence"] <= 1 for row in rows["cells"])
-    assert rows["reports"][0]["ocr_pages"] == len(parsed.ocr["pages"]) and 0.5 < rows["reports"][0]["ocr_confidence"] <= 1
-    assert rows["units"] and all(unit["confidence"] is not None for unit in rows["units"])
-    assert any("公开" in unit["text"] for unit in rows["units"])  # the narrative is read, not only the tables
+    assert parsed.units and all(unit["confidence"] is not None for unit in parsed.units)
+    assert any("公开" in unit["text"] for unit in parsed.units)  # the narrative is read, not only the tables
+
+
+@needs_font
+def test_a_corpus_marks_what_ocr_read(tmp_path) -> None:
+    """In the corpus tables a researcher filters OCR-derived values by provenance and confidence."""
+    from gxnlp.corpus import Corpus
+    from gxnlp.synth import render_html
+
+    report = generate(3)
+    (tmp_path / "scan.pdf").write_bytes(render_scan(report, 3, fmt="pdf"))
+    (tmp_path / "page.html").write_text(render_html(generate(4), 4), encoding="utf-8")
+    corpus = Corpus(tmp_path, cache=None, themes=None, workers=1, progress=False)
+    cells = corpus.cells.merge(corpus.reports[["report_id", "format"]], on="report_id")
+    assert set(cells.loc[cells.format == "pdf", "provenance"]) == {"ocr"}
+    assert set(cells.loc[cells.format == "html", "provenance"]) == {"text"}
+    assert cells.loc[cells.format == "pdf", "confidence"].between(0, 1).all()
+    assert cells.loc[cells.format == "html", "confidence"].isna().all()
+    assert not cells["repaired"].any()
+    scanned = corpus.reports.set_index("format").loc["pdf"]
+    assert scanned.ocr_pages >= 3 and 0.5 < scanned.ocr_confidence <= 1
+    units = corpus.units.merge(corpus.reports[["report_id", "format"]], on="report_id")
+    assert units.loc[units.format == "pdf", "confidence"].notna().all()
+    assert units.loc[units.format == "html", "confidence"].isna().all()
 
 
 @needs_font

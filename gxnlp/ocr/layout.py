@@ -236,10 +236,13 @@ def snap_label(text: str) -> str:
 
 
 def _cell_text(boxes: list[Box]) -> str:
-    """A cell's lines joined top to bottom; a cell of digit look-alikes ("o", "l") is the number they stand for."""
+    """A cell's lines joined top to bottom; a cell of digit look-alikes ("o", "l") is the number they stand for,
+    and a speck read as a point beside a number ("0.") is dropped."""
     text = "".join(line_text(line) for line in text_lines(boxes)).strip()
     mapped = text.translate(_DIGIT_LOOKALIKES)
-    return mapped if mapped != text and _NUMERIC.fullmatch(mapped.replace(" ", "")) else text
+    if not _NUMERIC.fullmatch(mapped.replace(" ", "")):
+        return text
+    return mapped.strip(".,，") or mapped
 
 
 def text_lines(boxes: list[Box]) -> list[list[Box]]:
