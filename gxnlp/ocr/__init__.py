@@ -19,7 +19,15 @@ from functools import lru_cache
 import numpy as np
 
 from ..document import Block, Paragraph, Table
-from .engine import ENGINE_NAME, MIN_CELL_SCORE, MIN_SCORE, Box, clean_page, ocr_engine
+from .engine import (
+    ENGINE_NAME,
+    MIN_CELL_SCORE,
+    MIN_SCORE,
+    Box,
+    Rect,
+    clean_page,
+    ocr_engine,
+)
 from .layout import (
     fill,
     find_grids,
@@ -57,7 +65,7 @@ def read_page(rgb: np.ndarray) -> PageResult:
     grids, page = find_grids(page)
     detected = ocr.detect(page)
     char = float(np.median([b[3] - b[1] for b in detected])) if detected else 0.0
-    crops: list[tuple[float, float, float, float]] = []
+    crops: list[Rect] = []
     places: list[tuple[int, int, int] | None] = []  # (grid, row, column) of each crop, None: running text
     for box in detected:
         parts = next(((g, found) for g, grid in enumerate(grids) if (found := place(grid, box))), None)

@@ -36,6 +36,9 @@ CELL_INPUT = (48, 160)
 LINE_INPUT = (32, 108)
 
 
+Rect = tuple[float, float, float, float]  # x0, y0, x1, y1 in page pixels
+
+
 @dataclass(frozen=True)
 class Box:
     """One recognised piece of text: its axis-aligned box on the deskewed page, text and score (0–1)."""
@@ -84,7 +87,7 @@ class OcrEngine:
         self._lines = copy.copy(ocr.text_rec)  # the same session, another input size
         self._lines.rec_image_shape = [3, *LINE_INPUT]
 
-    def detect(self, page: np.ndarray) -> list[tuple[float, float, float, float]]:
+    def detect(self, page: np.ndarray) -> list[Rect]:
         """Text boxes (x0, y0, x1, y1) on ``page`` (grey, uint8), found on a ``DET_SCALE`` copy."""
         import cv2
 
@@ -98,7 +101,7 @@ class OcrEngine:
             boxes.append((float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max())))
         return boxes
 
-    def recognise(self, page: np.ndarray, boxes: list[tuple[float, float, float, float]],
+    def recognise(self, page: np.ndarray, boxes: list[Rect],
                   char: float, cells: bool = True) -> list[tuple[str, float]]:
         """(text, score) of each box of ``page``, as table cells or as lines of running text (``cells``);
         ``char`` is the page's character height (px), which tells vertical text (a box a character wide and
@@ -110,7 +113,7 @@ class OcrEngine:
         return [(text, float(score)) for text, score, *_ in results]
 
 
-    def recognise_digits(self, page: np.ndarray, boxes: list[tuple[float, float, float, float]]) -> list[tuple[str, float]]:
+    def recognise_digits(self, page: np.ndarray, boxes: list[Rect]) -> list[tuple[str, float]]:
         """(number, score) of each box read as digits only: at each character the recogniser found, the digit
         (or decimal point) it scores highest. For cells of a numeric row whose free reading is not a number
         (a lone "1" read as 工): the glyph is a number, the question is which; the score says how sure."""
@@ -136,7 +139,7 @@ class OcrEngine:
 _DIGIT_CHARS = frozenset("0123456789.")
 
 
-def _line_image(page: np.ndarray, box: tuple[float, float, float, float], char: float) -> np.ndarray:
+def _line_image(page: np.ndarray, box: Rect, char: float) -> np.ndarray:
     """The crop of ``box``; vertical text (one character per line in a narrow merged cell) is cut into
     character squares laid side by side, so the recogniser reads it as a horizontal line."""
     h, w = page.shape

@@ -17,7 +17,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..grammar import grammar
-from .engine import Box
+from .engine import Box, Rect
 
 _INK = 160  # grey level below which a pixel is print (the page is already flattened to white)
 _MIN_CELL = 10  # px: narrower or lower white regions are gaps between double rules, not cells
@@ -119,7 +119,7 @@ def _rows(cells: list[Cell]) -> tuple[tuple[Cell, ...], ...]:
     return tuple(tuple(sorted(row, key=lambda c: c.x0)) for row in rows)
 
 
-def place(grid: Grid, box: tuple[float, float, float, float]) -> list[tuple[int, int, tuple[float, float, float, float]]]:
+def place(grid: Grid, box: Rect) -> list[tuple[int, int, Rect]]:
     """The cells ``box`` falls in, as (row, column, the part of the box in that cell): a box the detector
     drew across a rule ("0  0" in two cells) is cut at the rule; a box outside the grid gives []."""
     cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
@@ -140,13 +140,13 @@ def place(grid: Grid, box: tuple[float, float, float, float]) -> list[tuple[int,
     return parts or ([best] if best else [])
 
 
-def clip(box: tuple[float, float, float, float], cell: Cell) -> tuple[float, float, float, float]:
+def clip(box: Rect, cell: Cell) -> Rect:
     """``box`` kept inside the cell, clear of its rules (a rule in the crop reads as "1")."""
     x0, y0, x1, y1 = cell.x0 + 3, cell.y0 + 1, cell.x1 - 3, cell.y1 - 1
     return (max(box[0], x0), max(box[1], y0), min(box[2], x1), min(box[3], y1))
 
 
-def ink_box(page: np.ndarray, cell: Cell) -> tuple[float, float, float, float] | None:
+def ink_box(page: np.ndarray, cell: Cell) -> Rect | None:
     """The box around the print inside a cell (clear of its rules), or None for a blank cell."""
     x0, y0, x1, y1 = cell.x0 + _INSET, cell.y0 + _INSET, cell.x1 - _INSET, cell.y1 - _INSET
     if x1 <= x0 or y1 <= y0:
@@ -159,7 +159,7 @@ def ink_box(page: np.ndarray, cell: Cell) -> tuple[float, float, float, float] |
 
 
 def numeric_rows(grid: Grid, boxes: dict[tuple[int, int], list[Box]],
-                 unread: dict[tuple[int, int], tuple[float, float, float, float]]) -> list[tuple[tuple[int, int], tuple[float, float, float, float]]]:
+                 unread: dict[tuple[int, int], Rect]) -> list[tuple[tuple[int, int], Rect]]:
     """Cells of rows that are mostly numbers whose reading is not one, or who hold print nothing was read
     from: ((row, column), box to read again as digits) each. A short, surely read text before the numbers
     is a label (规章) unless the row has no label at all (table 4's data row)."""
@@ -177,12 +177,12 @@ def numeric_rows(grid: Grid, boxes: dict[tuple[int, int], list[Box]],
     return doubtful
 
 
-def _span(boxes: list[Box]) -> tuple[float, float, float, float]:
+def _span(boxes: list[Box]) -> Rect:
     return (min(b.x0 for b in boxes), min(b.y0 for b in boxes), max(b.x1 for b in boxes), max(b.y1 for b in boxes))
 
 
-def widen_left(page: np.ndarray, box: tuple[float, float, float, float],
-               others: list[tuple[float, float, float, float]], limit: float = 0.0) -> tuple[float, float, float, float]:
+def widen_left(page: np.ndarray, box: Rect,
+               others: list[Rect], limit: float = 0.0) -> Rect:
     """``box`` widened to print just left of it that no other box holds: the detector often leaves out a
     leading 一 or 二 (a lone thin stroke), and "、主动公开…" then lacks its section number."""
     x0, y0, x1, y1 = box
