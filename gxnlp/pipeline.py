@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from .document import Document, Paragraph, Table
 from .errors import GxnlpError
@@ -46,20 +46,26 @@ def _parse_with(read_document: Callable[[], Document], source: str) -> Report:
         return Report.failed(source, "internal_error", f"{type(error).__name__}: {error}", format=document.format)
 
 
-def _blocks_in(document: Document, start: int, end: int) -> list[Paragraph | Table]:
-    """The blocks of ``document`` between two offsets of ``document.text()``, paragraphs clipped."""
-    selected: list[Paragraph | Table] = []
+def _spans(document: Document) -> Iterator[tuple[int, int, Paragraph | Table]]:
+    """Each block with its (start, end) offsets in ``document.text()`` (blocks are joined by newlines)."""
     offset = 0
     for block in document.blocks:
         if isinstance(block, Paragraph):
             length = len(block.text)
-            if offset + length > start and offset < end:
-                selected.append(Paragraph(block.text[max(0, start - offset):end - offset]))
         else:
             length = sum(len("\t".join(row)) for row in block.rows) + max(len(block.rows) - 1, 0)
-            if offset + length > start and offset < end:
-                selected.append(block)
+        yield offset, offset + length, block
         offset += length + 1
+
+
+def _blocks_in(document: Document, start: int, end: int) -> list[Paragraph | Table]:
+    """The blocks of ``document`` between two offsets of ``document.text()``, paragraphs clipped."""
+    selected: list[Paragraph | Table] = []
+    for first, last, block in _spans(document):
+        if last > start and first < end:
+            if isinstance(block, Paragraph):
+                block = Paragraph(block.text[max(0, start - first):end - first], block.confidence)
+            selected.append(block)
     return selected
 
 
@@ -150,12 +156,8 @@ def _ocr_provenance(document: Document, report: Report, confidence: dict[str, fl
     report.tables["repaired"] += [{"rows": [r["key"].rsplit(".", 1)[0]], "how": r["how"]} for r in repaired]
     if unsettled:
         report.warnings.append(f"{len(unsettled)} failed identity group(s) have several one-digit OCR readings")
-    spans, offset = [], 0
-    for block in document.blocks:
-        length = len(block.text) if isinstance(block, Paragraph) else len("\n".join("\t".join(r) for r in block.rows))
-        if isinstance(block, Paragraph) and block.confidence is not None:
-            spans.append((offset, offset + length, block.confidence))
-        offset += length + 1
+    spans = [(start, end, block.confidence) for start, end, block in _spans(document)
+             if isinstance(block, Paragraph) and block.confidence is not None]
     for unit in report.units:
         section = report.sections[unit["section"]]
         raw = text[section.body_start:section.end]
