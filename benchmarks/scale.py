@@ -1,13 +1,21 @@
-"""Scale-out benchmark (issue "Scale out"): corpus build time and memory against corpus size, local and Dask engines.
+"""Scale-out benchmark (issue "Scale out"): the streaming dataset build against corpus size, local and Dask engines.
 
-For each size N (default 1,000 and 10,000; ``--sizes 100000`` is possible), N synthetic reports are written
-(not timed), then each engine builds a fresh ``Corpus`` from scratch (no cache) and every table is read. Printed
-per run: seconds, reports/s, peak RSS of the main process (each build runs in a fresh interpreter, so its peak is
-its own) and, for Dask, the peak RSS of each worker (``VmHWM``, asked of the workers with ``client.run``; not
-ru_maxrss, which a spawned process inherits from its parent on Linux). At the end, a least-squares line per engine: seconds = intercept + N × s/report.
+For each size N (default 1,000, 10,000 and 100,000) N synthetic reports are written once (not timed; ``--keep DIR``
+keeps them for the next run: 100,000 take ~11 min to write) with a manifest giving each a province, then each
+engine runs :func:`gxnlp.corpus.build_dataset` from scratch — parse, validate, units, the theme model, Parquet
+partitioned by year and region, written by the workers — in a fresh interpreter, so that its memory is its own.
+Printed per run: seconds, reports/s, CPU seconds of the whole process tree (per report: the cost per core, which
+the load of a shared machine does not inflate as it does the wall time), rows and files written, and peak memory:
+of the whole process tree (the
+build's process and every descendant: pool workers, or Dask nannies and workers; the scheduler runs in the build's
+process) and of the build's process alone, as PSS (shared pages counted once across the tree, so forked workers
+are not counted twice; sampled every second from a thread), and the tree's summed RSS (sampled every 0.2 s; an
+upper bound that counts shared pages in every process). At the end, a least-squares line per engine:
+seconds = intercept + N × s/report. ``load`` is the 1-minute load average before and after each run (the machine
+may be shared).
 
-    .venv/bin/python benchmarks/scale.py [--sizes 1000 10000] [--engines local dask] [--workers 2]
-                                         [--themes default|none] [--keep DIR]
+    .venv/bin/python benchmarks/scale.py [--sizes 1000 10000 100000] [--engines local dask] [--workers 2]
+                                         [--themes default|none] [--batch 500] [--keep DIR]
 """
 from __future__ import annotations
 
@@ -18,39 +26,144 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from gxnlp.corpus import Corpus
-from gxnlp.synth import RENDERERS, write_corpus
+# benchmarks/corpus.py: the same synthetic corpora, written in parallel
+from corpus import _write
 
-SEED = 100
-_CYCLE = 2 * len(RENDERERS)
 TABLES = ("reports", "cells", "checks", "units", "unit_themes")
+_TICKS = os.sysconf("SC_CLK_TCK")
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+PROVINCES = ("北京", "天津", "河北", "山西", "内蒙古", "辽宁", "吉林", "黑龙江", "上海", "江苏", "浙江", "安徽", "福建", "江西",
+             "山东", "河南", "湖北", "湖南", "广东", "广西", "海南", "重庆", "四川", "贵州", "云南", "西藏", "陕西", "甘肃",
+             "青海", "宁夏", "新疆")
 
 
-def _write(folder: Path, n: int, workers: int) -> None:
-    """``write_corpus(folder, n)`` split over processes (same files, written faster)."""
-    step = max(_CYCLE, (n // (workers * 4)) // _CYCLE * _CYCLE)
-    with ProcessPoolExecutor(workers) as pool:
-        for job in [pool.submit(write_corpus, folder, min(step, n - start), seed=SEED + start)
-                    for start in range(0, n, step)]:
-            job.result()
+def _manifest(root: Path, n: int) -> Path:
+    """``<root>/n<N>.csv``: every report of ``<root>/n<N>/`` with a province, round robin (the region partition)."""
+    from gxnlp.cli import expand_inputs
+
+    path = root / f"n{n}.csv"
+    files = sorted(os.path.relpath(f, root) for f in expand_inputs([str(root / f"n{n}")]))
+    path.write_text("file,region\n" + "".join(f"{f},{PROVINCES[i % len(PROVINCES)]}\n" for i, f in enumerate(files)),
+                    encoding="utf-8")
+    return path
 
 
-def _peak_rss_mb() -> float:
-    """This process's peak resident set in MB: VmHWM (this address space only), else ru_maxrss."""
+def _descendants(root: int) -> dict[int, float]:
+    """``root`` and every process below it (from the parent ids in /proc), each with the CPU seconds it has used."""
+    children: dict[int, list[int]] = {}
+    cpu: dict[int, float] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()  # after the command name: state, ppid, …
+                parent, cpu[int(entry)] = int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICKS  # utime+stime
+            except (OSError, IndexError, ValueError):  # gone meanwhile
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    tree, stack = {}, [root]
+    while stack:
+        pid = stack.pop()
+        tree[pid] = cpu.get(pid, 0.0)
+        stack += children.get(pid, [])
+    return tree
+
+
+def _pss_mb(pid: int) -> float:
+    """Proportional set size in MB (a page shared by k processes counts 1/k in each); 0 for a process gone."""
     try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
+        with open(f"/proc/{pid}/smaps_rollup") as rollup:
+            for line in rollup:
+                if line.startswith("Pss:"):
                     return int(line.split()[1]) / 1024
     except OSError:
         pass
-    import resource as r
+    return 0.0
 
-    return r.getrusage(r.RUSAGE_SELF).ru_maxrss / 1024
+
+def _rss_mb(pid: int) -> float:
+    """Resident set size in MB (shared pages counted in every process); 0 for a process gone. Cheap to read."""
+    try:
+        with open(f"/proc/{pid}/statm") as statm:
+            return int(statm.read().split()[1]) * _PAGE / 2**20
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+class Peaks(threading.Thread):
+    """Samples this process and its whole tree and keeps the peaks: summed RSS every ``every`` seconds, PSS every
+    ``pss_every`` samples (reading smaps_rollup of ~800 MB processes costs ~10 ms of CPU each); and the CPU seconds
+    each process of the tree was last seen to have used (their sum, less this thread's own: the build's CPU time,
+    which the load of a shared machine does not inflate as it does the wall time)."""
+
+    def __init__(self, every: float = 0.2, pss_every: int = 5) -> None:
+        super().__init__(daemon=True)
+        self.every, self.pss_every = every, pss_every
+        self.tree_mb = self.tree_rss_mb = self.main_mb = self.own_cpu = 0.0
+        self.processes = 0
+        self.cpu: dict[int, float] = {}
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        me, sample = os.getpid(), 0
+        while not self._stop_event.wait(self.every):
+            tree = _descendants(me)
+            self.cpu.update(tree)
+            self.tree_rss_mb = max(self.tree_rss_mb, sum(map(_rss_mb, tree)))
+            self.processes = max(self.processes, len(tree))
+            if sample % self.pss_every == 0:
+                sizes = {pid: _pss_mb(pid) for pid in tree}
+                self.tree_mb = max(self.tree_mb, sum(sizes.values()))
+                self.main_mb = max(self.main_mb, sizes[me])
+            sample += 1
+        self.own_cpu = time.thread_time()
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join()
+
+
+def _run(engine: str, manifest: Path, workers: int, themes: str | None, batch: int) -> dict:
+    """One build from scratch into a fresh folder, timed and sampled; then what it wrote is counted and removed."""
+    import pyarrow.dataset as ds
+
+    from gxnlp.corpus import build_dataset
+
+    out = Path(tempfile.mkdtemp(prefix=f"gxnlp-scale-{engine}-", dir=manifest.parent))
+    peaks = Peaks()
+    load = os.getloadavg()[0]
+    peaks.start()
+    started, cpu_before = time.perf_counter(), _descendants(os.getpid())[os.getpid()]
+    try:
+        stats = build_dataset(None, out, manifest=manifest, partition_by=("year", "region"), batch=batch,
+                              engine=engine, workers=workers, themes=themes, progress=False)
+        seconds = time.perf_counter() - started
+        peaks.cpu.update(_descendants(os.getpid()))
+        peaks.stop()
+        parquet = list(out.rglob("*.parquet"))
+        return {"seconds": seconds, "cpu_s": sum(peaks.cpu.values()) - cpu_before - peaks.own_cpu, "stats": stats,
+                "tree_mb": peaks.tree_mb, "tree_rss_mb": peaks.tree_rss_mb, "main_mb": peaks.main_mb,
+                "processes": peaks.processes, "load": [load, os.getloadavg()[0]],
+                "rows": {t: ds.dataset(out / t, format="parquet", partitioning="hive").count_rows() for t in TABLES},
+                "files": len(parquet), "disk_mb": sum(p.stat().st_size for p in parquet) / 2**20}
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def _run_fresh(engine: str, manifest: Path, workers: int, themes: str | None, batch: int) -> dict:
+    """:func:`_run` in a new interpreter: its memory peaks are this build's alone."""
+    code = ("import json, sys; sys.path.insert(0, sys.argv[1]); from scale import _run; from pathlib import Path; "
+            "print(json.dumps(_run(sys.argv[2], Path(sys.argv[3]), int(sys.argv[4]), json.loads(sys.argv[5]), "
+            "int(sys.argv[6]))))")
+    done = subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent), engine, str(manifest), str(workers),
+                           json.dumps(themes), str(batch)], capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise RuntimeError(f"{engine} build failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def _fit(points: list[tuple[int, float]]) -> tuple[float, float]:
@@ -64,72 +177,51 @@ def _fit(points: list[tuple[int, float]]) -> tuple[float, float]:
     return slope, mean_t - slope * mean_n
 
 
-def _run(engine: str, folder: Path, workers: int, themes: str | None) -> dict:
-    extra: dict = {}
-    if engine == "dask":
-        from distributed import Client, LocalCluster
-
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
-                               silence_logs=40)
-        client = Client(cluster)
-        extra = {"scheduler": client}
-    started = time.perf_counter()
-    try:
-        corpus = Corpus(folder, cache=None, workers=workers, engine=engine, themes=themes, progress=False, **extra)
-        rows = {table: len(getattr(corpus, table)) for table in TABLES}
-        seconds = time.perf_counter() - started
-        result = {"seconds": seconds, "rows": rows, "ok": int(corpus.reports["ok"].sum()), "main_mb": _peak_rss_mb()}
-        if engine == "dask":
-            result["worker_mb"] = sorted(client.run(_peak_rss_mb).values())
-        return result
-    finally:
-        if engine == "dask":
-            client.close()
-            cluster.close()
-
-
-def _run_fresh(engine: str, folder: Path, workers: int, themes: str | None) -> dict:
-    """:func:`_run` in a new interpreter: its peak memory is this build's alone."""
-    code = ("import json, sys; sys.path.insert(0, sys.argv[1]); from scale import _run; from pathlib import Path; "
-            "print(json.dumps(_run(sys.argv[2], Path(sys.argv[3]), int(sys.argv[4]), json.loads(sys.argv[5]))))")
-    done = subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent), engine, str(folder), str(workers),
-                           json.dumps(themes)], capture_output=True, text=True, check=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
     parser.add_argument("--engines", nargs="+", default=["local", "dask"], choices=["local", "dask"])
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--themes", default="none", help="'default', a model folder, or 'none' (parsing only)")
-    parser.add_argument("--keep", type=Path, default=None, help="write the corpora here and keep them")
+    parser.add_argument("--themes", default="default", help="'default', a model folder, or 'none' (no themes)")
+    parser.add_argument("--batch", type=int, default=500, help="files per task, at most (build_dataset's batch)")
+    parser.add_argument("--keep", type=Path, default=None, help="write the corpora here and keep them for later runs")
     args = parser.parse_args()
     themes = None if args.themes == "none" else args.themes
     root = args.keep or Path(tempfile.mkdtemp(prefix="gxnlp-scale-"))
     points: dict[str, list[tuple[int, float]]] = {engine: [] for engine in args.engines}
-    print(f"workers {args.workers}, themes {themes}, cpu {os.cpu_count()}, python {sys.version.split()[0]}")
-    print(f"{'engine':<6} {'reports':>8} {'seconds':>8} {'reports/s':>10} {'ok':>8} {'units':>9} {'cells':>10} "
-          f"{'main MB':>8}  worker MB")
+    cpu: dict[str, list[tuple[int, float]]] = {engine: [] for engine in args.engines}
+    print(f"workers {args.workers}, themes {themes}, batch {args.batch}, cpu {os.cpu_count()}, "
+          f"python {sys.version.split()[0]}, load {os.getloadavg()[0]:.2f}")
+    print(f"{'engine':<6} {'reports':>8} {'seconds':>8} {'reports/s':>9} {'CPU s':>7} {'CPU ms/r':>8} {'ok':>8} "
+          f"{'cells':>10} {'units':>9} {'themes':>9} {'files':>6} {'disk MB':>7} {'tree MB':>7} {'tree RSS':>8} {'main MB':>7} "
+          f"{'procs':>5}  load")
     try:
         for n in args.sizes:
             folder = root / f"n{n}"
             if not folder.is_dir():
+                started = time.perf_counter()
                 _write(folder, n, args.workers)
+                print(f"wrote {n:,} reports in {time.perf_counter() - started:.0f} s (not timed)", flush=True)
+            manifest = _manifest(root, n)
             for engine in args.engines:
-                r = _run_fresh(engine, folder, args.workers, themes)
+                r = _run_fresh(engine, manifest, args.workers, themes, args.batch)
                 points[engine].append((n, r["seconds"]))
-                workers_mb = " ".join(f"{mb:.0f}" for mb in r.get("worker_mb", [])) or "-"
-                print(f"{engine:<6} {n:>8,} {r['seconds']:>8.1f} {n / r['seconds']:>10.1f} {r['ok']:>8,} "
-                      f"{r['rows']['units']:>9,} {r['rows']['cells']:>10,} {r['main_mb']:>8.0f}  {workers_mb}",
-                      flush=True)
+                cpu[engine].append((n, r["cpu_s"]))
+                rows = r["rows"]
+                print(f"{engine:<6} {n:>8,} {r['seconds']:>8.1f} {n / r['seconds']:>9.1f} {r['cpu_s']:>7.0f} "
+                      f"{r['cpu_s'] / n * 1000:>8.1f} {r['stats']['ok']:>8,} {rows['cells']:>10,} {rows['units']:>9,} {rows['unit_themes']:>9,} {r['files']:>6,} "
+                      f"{r['disk_mb']:>7.1f} {r['tree_mb']:>7.0f} {r['tree_rss_mb']:>8.0f} {r['main_mb']:>7.0f} {r['processes']:>5}  "
+                      f"{r['load'][0]:.2f} → {r['load'][1]:.2f}", flush=True)
     finally:
         if args.keep is None:
             shutil.rmtree(root, ignore_errors=True)
     for engine, pts in points.items():
         slope, intercept = _fit(pts)
+        cpu_slope, cpu_intercept = _fit(cpu[engine])
         print(f"fit {engine}: seconds = {intercept:.2f} + {slope * 1000:.2f} ms × reports "
-              f"({1 / slope:.0f} reports/s, {1 / slope / args.workers:.0f} per worker)")
+              f"({1 / slope:.0f} reports/s, {1 / slope / args.workers:.0f} per worker, "
+              f"{slope * args.workers * 1000:.1f} ms per report per core); "
+              f"CPU seconds = {cpu_intercept:.1f} + {cpu_slope * 1000:.2f} ms × reports")
     return 0
 
 

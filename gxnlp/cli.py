@@ -8,6 +8,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+
 def expand_inputs(inputs: Sequence[str]) -> Iterator[str]:
     """Files as given, and every supported file below each directory (sorted, so runs repeat)."""
     from .readers import SUPPORTED_EXTENSIONS
@@ -168,22 +169,21 @@ def _add_corpus_arguments(command: argparse.ArgumentParser) -> None:
     command.add_argument("inputs", nargs="*", metavar="INPUT", help="files, folders or globs (or none with --manifest)")
     command.add_argument("--out", required=True, type=Path)
     command.add_argument("--manifest", default=None, help="CSV with a file column and metadata (agency, region, level, year)")
-    command.add_argument("--cache", default=".gxnlp-cache", help="parse cache folder ('' to disable)")
     command.add_argument("--workers", type=int, default=None)
     command.add_argument("--engine", default="local", choices=["local", "dask"])
     command.add_argument("--scheduler", default=None, help="Dask scheduler address (tcp://host:port)")
 
 
-def _corpus_options(args: argparse.Namespace) -> dict:
-    """Corpus keyword arguments from :func:`_add_corpus_arguments`' options."""
-    options = {"cache": args.cache or None, "workers": args.workers, "engine": args.engine}
+def _engine_options(args: argparse.Namespace) -> dict:
+    """Engine keyword arguments (of ``Corpus`` and ``build_dataset``) from :func:`_add_corpus_arguments`' options."""
+    options = {"workers": args.workers, "engine": args.engine}
     return options | ({"scheduler": args.scheduler} if args.scheduler else {})
 
 
 def _cmd_summarize(args: argparse.Namespace) -> int:
     from .corpus import Corpus
 
-    corpus = Corpus(args.inputs or None, manifest=args.manifest, **_corpus_options(args))
+    corpus = Corpus(args.inputs or None, manifest=args.manifest, cache=args.cache or None, **_engine_options(args))
     written = corpus.write(args.out, by=args.by, theme=args.theme, expected=args.expected)
     failed = int((~corpus.reports["ok"].astype(bool)).sum())
     print(f"{len(corpus)} reports ({failed} not parsed) → {len(written)} files in {args.out}")
@@ -196,9 +196,12 @@ def _cmd_dataset(args: argparse.Namespace) -> int:
     from .corpus import build_dataset
 
     stats = build_dataset(args.inputs or None, args.out, manifest=args.manifest, partition_by=args.partition_by,
-                          batch=args.batch, **_corpus_options(args))
-    print(f"{stats['written']} reports written, {stats['skipped']} already in {args.out}")
-    return 0
+                          batch=args.batch, **_engine_options(args))
+    print(f"{stats['written']:,} reports written ({stats['ok']:,} ok, {stats['failed']:,} not parsed, "
+          f"{stats['retry']:,} lost with a failed task), {stats['skipped']:,} already in {args.out}")
+    if stats["retry"]:
+        print("run the same command again to retry the files lost with failed tasks", file=sys.stderr)
+    return 1 if stats["retry"] else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -217,15 +220,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     summarize_cmd = commands.add_parser("summarize", help="compare reports: corpus tables, metrics, summaries and report.html")
     _add_corpus_arguments(summarize_cmd)
+    summarize_cmd.add_argument("--cache", default=".gxnlp-cache", help="parse cache folder ('' to disable)")
     summarize_cmd.add_argument("--by", default="agency", help="grouping column: agency, region, level, year, … (default agency)")
     summarize_cmd.add_argument("--theme", default=None, help="theme id for the thematic summary (default: all units)")
     summarize_cmd.add_argument("--expected", default=None, help="CSV of expected agency × year for the coverage table")
     summarize_cmd.set_defaults(handler=_cmd_summarize)
 
-    dataset_cmd = commands.add_parser("dataset", help="stream a corpus of any size into partitioned Parquet (resumable)")
+    dataset_cmd = commands.add_parser("dataset", help="stream a corpus of any size into partitioned Parquet (resumable; "
+                                      "exit status 1 when files were lost with failed tasks: run it again)")
     _add_corpus_arguments(dataset_cmd)
     dataset_cmd.add_argument("--partition-by", nargs="+", default=["year"], help="report columns (region, level, … need a manifest)")
-    dataset_cmd.add_argument("--batch", type=int, default=2000, help="files held in memory at once")
+    dataset_cmd.add_argument("--batch", type=int, default=500,
+                             help="files per task, at most (default 500): a task writes one Parquet file per table and "
+                                  "partition it touches, so larger means fewer, bigger files and more memory per worker")
     dataset_cmd.set_defaults(handler=_cmd_dataset)
 
     themes_cmd = commands.add_parser("themes", help="classify texts from standard input (one per line) into themes")

@@ -3,7 +3,8 @@
 Why: comparing agencies needs thousands of reports in DataFrames, rebuilt in seconds when a few files change.
 An engine maps :func:`process_files` over chunks of paths (all cores by default), each result is cached under
 the hash of the file's bytes in an embedded Parquet store, and the tables join on ``report_id``. A bad file is
-a row with ``ok`` False and its error codes, never an exception.
+a row with ``ok`` False and its error codes, never an exception. A corpus too large for one process's memory
+goes through :func:`build_dataset` instead: each task writes its own part of a partitioned Parquet dataset.
 """
 from __future__ import annotations
 
@@ -27,7 +28,14 @@ import pyarrow.parquet as pq
 from . import __version__
 from .cli import expand_inputs
 from .engines import ENGINES, Engine, LocalEngine, make_engine
-from .frames import CELL_COLUMNS, CHECK_COLUMNS, REPORT_COLUMNS, UNIT_COLUMNS, UNIT_THEME_COLUMNS, report_rows
+from .frames import (
+    CELL_COLUMNS,
+    CHECK_COLUMNS,
+    REPORT_COLUMNS,
+    UNIT_COLUMNS,
+    UNIT_THEME_COLUMNS,
+    report_rows,
+)
 from .pipeline import parse
 from .readers import SUPPORTED_EXTENSIONS
 from .report import Report
@@ -35,16 +43,17 @@ from .report import Report
 if TYPE_CHECKING:
     from .themes import ThemeClassifier
 
-__all__ = ["ENGINES", "Corpus", "Engine", "LocalEngine", "content_key", "process_files"]
+__all__ = ["ENGINES", "Corpus", "Engine", "LocalEngine", "build_dataset", "content_key", "process_files", "write_chunk"]
 
 TABLES: dict[str, list[str]] = {
     "reports": REPORT_COLUMNS, "cells": CELL_COLUMNS, "checks": CHECK_COLUMNS,
     "units": [*UNIT_COLUMNS, "themes"], "unit_themes": UNIT_THEME_COLUMNS,
 }
 _ARROW_TYPES: dict[str, pa.DataType] = {
-    **dict.fromkeys(("ok", "derived"), pa.bool_()),
-    **dict.fromkeys(("year", "n_cells", "n_failed_checks", "n_units", "unit", "start", "end"), pa.int64()),
-    **dict.fromkeys(("value", "lhs", "rhs", "delta", "score", "specificity"), pa.float64()),
+    **dict.fromkeys(("ok", "derived", "repaired"), pa.bool_()),
+    **dict.fromkeys(("year", "n_cells", "n_failed_checks", "n_units", "unit", "start", "end", "ocr_pages"), pa.int64()),
+    **dict.fromkeys(("value", "lhs", "rhs", "delta", "score", "specificity", "confidence", "ocr_confidence"),
+                    pa.float64()),
     "themes": pa.list_(pa.string()),
 }
 _PANDAS_TYPES = {pa.string(): pd.StringDtype(), pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
@@ -53,8 +62,11 @@ COMPACT_AT = 16  # parts in the store before they are merged into one
 FLUSH_AT = 1000  # parsed files written to the cache as one part, at least (a long run makes ≤ COMPACT_AT/2 parts)
 _UNREADABLE = "unreadable:"  # cache-key prefix of a file that could not be hashed: parsed every time, never cached
 _FILE_COLUMNS = ("cache_key", "report_id", "source", "_name")  # the file table's own columns; the rest is the manifest's
+STAGING = "_staging"  # under a dataset: chunks written whole here, then moved into place
+SETTINGS = "_gxnlp.json"  # under a dataset: what it is built with, so that a resume does not mix versions or layouts
 
 FileResult = tuple[str, str, dict[str, list[dict[str, Any]]]]
+Status = tuple[str, str | None, str, bool, str]  # what a dataset task sends back per file: source, sha256, report_id, ok, errors
 
 
 # -- the unit of parallel work ----------------------------------------------------------------------------------
@@ -79,6 +91,12 @@ def _file_result(path: str, report: Report) -> FileResult:
     rows = report_rows(key, _sha256(key), report)
     rows["unit_themes"] = []
     return path, key, rows
+
+
+def _failed_results(paths: Iterable[str], error: BaseException) -> list[FileResult]:
+    """Rows for the files of a chunk that failed as a whole (an exception, a dead worker): each keeps its row."""
+    message = f"{type(error).__name__}: {error}"
+    return [_file_result(path, Report.failed(path, "internal_error", message)) for path in paths]
 
 
 @lru_cache(maxsize=4)
@@ -301,6 +319,17 @@ def _report_id(key: str, name: str) -> str:
     return hashlib.sha256(f"{_sha256(key) or ''}\0{name}".encode()).hexdigest()[:16]
 
 
+def _keyed(files: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
+    """The file table with each file's content key and ``report_id`` (the manifest's id where it gives one, else
+    derived from the content and the name as listed), indexed from 0 as the tables' merges expect."""
+    derived = pd.Series([_report_id(key, name) for key, name in zip(keys, files["_name"])], index=files.index,
+                        dtype="string")
+    keyed = files.drop(columns=["_name", "report_id"], errors="ignore")
+    keyed.insert(0, "report_id", files["report_id"].fillna(derived) if "report_id" in files else derived)
+    keyed.insert(0, "cache_key", pd.array(keys, dtype="string"))
+    return keyed.reset_index(drop=True)
+
+
 def _to_pandas(table: pa.Table) -> pd.DataFrame:
     frame = table.to_pandas(types_mapper=_PANDAS_TYPES.get)
     if "themes" in frame:
@@ -308,11 +337,27 @@ def _to_pandas(table: pa.Table) -> pd.DataFrame:
     return frame
 
 
-def _progress(total: int, cached: int, enabled: bool) -> Any:
+def _progress(total: int, desc: str, enabled: bool) -> Any:
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="file", desc=f"parsing ({cached:,} cached)", disable=not enabled or not total,
-                smoothing=0.1, dynamic_ncols=True)
+    return tqdm(total=total, unit="file", desc=desc, disable=not enabled or not total, smoothing=0.1,
+                dynamic_ncols=True)
+
+
+def _tally(bar: Any, counts: dict[str, int], outcomes: Iterable[str]) -> None:
+    """Count each file of a finished chunk under its outcome (a key of ``counts``) and advance the bar."""
+    files = 0
+    for outcome in outcomes:
+        counts[outcome] += 1
+        files += 1
+    bar.set_postfix(counts, refresh=False)
+    bar.update(files)
+
+
+def _chunk_size(runner: Engine, files: int, most: int) -> int:
+    """About four chunks per worker, so that the last ones finish together, of at most ``most`` files."""
+    workers = getattr(runner, "workers", None) or os.cpu_count() or 1
+    return max(1, min(most, math.ceil(files / (workers * 4))))
 
 
 # -- the corpus -------------------------------------------------------------------------------------------------
@@ -340,10 +385,7 @@ class Corpus:
         files = _file_table(inputs, manifest)
         store = None if cache is None else Store(cache, cache_version(themes))
         keys = [content_key(path) for path in files["source"]]
-        derived = [_report_id(key, name) for key, name in zip(keys, files.pop("_name"))]
-        given = files.pop("report_id") if "report_id" in files else pd.Series(pd.NA, index=files.index, dtype="string")
-        files.insert(0, "report_id", given.fillna(pd.Series(derived, index=files.index, dtype="string")))
-        files.insert(0, "cache_key", pd.array(keys, dtype="string"))
+        files = _keyed(files, keys)
         cached = store.load({key for key in keys if _sha256(key)}) if store else _concat([])
         done = set(cached["reports"].column("cache_key").to_pylist())
         todo: dict[str, str] = {}  # one parse per content
@@ -357,6 +399,15 @@ class Corpus:
         self._files = files
         self._tables = {name: pa.concat_tables([cached[name], fresh[name]]) for name in TABLES}
         self._frames: dict[str, pd.DataFrame] = {}
+
+    @classmethod
+    def _assembled(cls, files: pd.DataFrame, tables: dict[str, pa.Table]) -> Corpus:
+        """A corpus over a keyed file table (:func:`_keyed`) and its parsed rows, one per content key: a chunk of
+        :func:`build_dataset` gets its tables exactly as a whole corpus would (ids, manifest merged)."""
+        corpus = cls.__new__(cls)
+        corpus._files, corpus._tables, corpus._frames = files, tables, {}
+        corpus.stats = {"parsed": len(files), "cached": 0}
+        return corpus
 
     @staticmethod
     def _parse(runner: Engine, paths: list[str], themes: str | None, *, cached: int, progress: bool,
@@ -377,27 +428,21 @@ class Corpus:
                            for name, table in _concat(pending).items()})
             pending.clear()
 
-        workers = getattr(runner, "workers", None) or os.cpu_count() or 1
-        size = max(1, min(64, math.ceil(len(paths) / (workers * 4))))
+        size = _chunk_size(runner, len(paths), 64)
         chunks = [paths[i:i + size] for i in range(0, len(paths), size)]
         done: dict[int, tuple[dict[str, pa.Table], bool]] = {}
         counts = {"ok": 0, "failed": 0}
-        with _progress(len(paths), cached, progress) as bar:
+        with _progress(len(paths), f"parsing ({cached:,} cached)", progress) as bar:
             for index, outcome in runner.map(partial(process_files, themes=themes), chunks):
                 if isinstance(outcome, BaseException):  # its files become error rows, parsed again next time
-                    message = f"{type(outcome).__name__}: {outcome}"
-                    rows = [_file_result(path, Report.failed(path, "internal_error", message)) for path in chunks[index]]
-                    done[index] = (_tables(rows), False)
+                    done[index] = (_tables(_failed_results(chunks[index], outcome)), False)
                 else:
                     done[index] = (_tables(outcome), True)
                     pending.append(done[index][0])
                     if sum(t["reports"].num_rows for t in pending) >= flush_every:
                         flush()
                 oks = done[index][0]["reports"].column("ok").to_pylist()
-                counts["ok"] += sum(oks)
-                counts["failed"] += len(oks) - sum(oks)
-                bar.set_postfix(counts, refresh=False)
-                bar.update(len(chunks[index]))
+                _tally(bar, counts, ("ok" if ok else "failed" for ok in oks))
         flush()
         return [done[index] for index in sorted(done)]
 
@@ -545,37 +590,142 @@ class Corpus:
         return written
 
 
+# -- a corpus of any size into a partitioned dataset ------------------------------------------------------------
+
 def build_dataset(inputs: str | os.PathLike[str] | Iterable[str | os.PathLike[str]] | None, out: str | os.PathLike[str],
                   *, manifest: str | os.PathLike[str] | pd.DataFrame | None = None,
-                  partition_by: Sequence[str] = ("year", "region"), batch: int = 2000,
-                  progress: bool = True, **options: Any) -> dict[str, int]:
-    """A corpus of any size straight into Hive-partitioned Parquet datasets (``<out>/<table>/year=…/``),
-    ``batch`` files at a time, so memory stays flat however many files there are; files whose content is
-    already in the dataset are skipped, so a stopped build resumes. ``options`` go to :class:`Corpus`
-    (engine, scheduler, workers, themes, cache)."""
+                  partition_by: Sequence[str] = ("year", "region"), batch: int = 500, engine: str | Engine = "local",
+                  scheduler: Any = None, workers: int | None = None, themes: str | os.PathLike[str] | None = "default",
+                  progress: bool = True) -> dict[str, int]:
+    """A corpus of any size straight into Hive-partitioned Parquet datasets, ``<out>/<table>/year=…/region=…/``.
+
+    Each task parses, themes and writes a chunk of at most ``batch`` files itself (:func:`write_chunk`: one file
+    per table and partition it touches) and sends back one status per file, so nothing funnels through this
+    process, whose memory holds just the file list and counts. The engine (``engine``, ``workers``,
+    ``scheduler`` as for :class:`Corpus`; a Dask engine without a scheduler starts one LocalCluster) serves the
+    whole build. Files whose path and content are in ``reports`` are skipped, so a stopped build resumes where it
+    stopped. A chunk that fails (an exception, a dead worker) becomes ``internal_error`` rows in ``reports``, so
+    every document is accounted for, and the next build whose inputs include all its files parses them again.
+    One build at a time per ``out``. Returns counts of files: written (ok, failed: parsed as not ``ok``,
+    retry: lost with a failed chunk) and skipped (already in the dataset).
+    """
+    if batch < 1:
+        raise ValueError(f"batch must be at least 1, not {batch}")
+    themes = None if themes is None else os.fspath(themes)
+    partition_by = list(partition_by)
+    files = _file_table(inputs, manifest)
+    missing = [c for c in partition_by if c not in REPORT_COLUMNS and c not in files]
+    if missing:  # found out before hours of parsing, not after the first chunk
+        raise ValueError(f"cannot partition by {missing}: neither parsed report columns nor manifest columns")
+    out = Path(out)
+    _prepare(out, {"version": cache_version(themes), "partition_by": partition_by})
+    _recover(out)
+    _forget_failures(out, set(files["source"]))
+    todo = _unwritten(files, out)
+    skipped = len(files) - len(todo)
+    del files  # the file list is held once: as the chunks below
+    known = [c for c in partition_by if c in todo]  # from the manifest: chunks then fall in few partitions
+    todo = todo.sort_values(known, kind="stable") if known else todo
+    counts = dict.fromkeys(("ok", "failed", "retry"), 0)
+    if len(todo):
+        runner = make_engine(engine, workers, scheduler)
+        size = _chunk_size(runner, len(todo), batch)
+        chunks = [todo.iloc[start:start + size] for start in range(0, len(todo), size)]
+        task = partial(write_chunk, out=os.path.abspath(out), partition_by=partition_by, themes=themes)  # any cwd
+        with _progress(len(todo), f"writing ({skipped:,} done before)", progress) as bar:
+            for index, outcome in runner.map(task, chunks):
+                if isinstance(outcome, BaseException):
+                    lost = _commit(chunks[index], _failed_results(chunks[index]["source"], outcome), out, partition_by,
+                                   "failed")
+                    _tally(bar, counts, ["retry"] * len(lost))
+                else:
+                    _tally(bar, counts, ("ok" if ok else "failed" for _, _, _, ok, _ in outcome))
+    _recover(out)
+    return {"written": len(todo), **counts, "skipped": skipped}
+
+
+def write_chunk(files: pd.DataFrame, out: str, partition_by: Sequence[str], themes: str | None) -> list[Status]:
+    """Parse and theme a chunk of :func:`build_dataset`'s file table and write its tables into the dataset ``out``;
+    only a status per file goes back. A plain top-level function of picklable arguments, for any engine."""
+    return _commit(files, process_files(files["source"].tolist(), themes), Path(out), partition_by, "part")
+
+
+def _commit(files: pd.DataFrame, results: list[FileResult], out: Path, partition_by: Sequence[str],
+            kind: str) -> list[Status]:
+    """Write a chunk's rows (``results``, in file order) as dataset files named after the chunk's content, so a
+    chunk run again (a retried task) replaces its files instead of adding copies. All tables are written to a
+    staging folder, which a rename marks complete, then moved into place, ``reports`` last: resume reads
+    ``reports``, and completes a chunk found staged (:func:`_recover`)."""
     from .outputs import write_dataset
 
-    table = _file_table(inputs, manifest)
-    missing = [c for c in partition_by if c not in REPORT_COLUMNS and c not in table]
-    if missing:  # found out before hours of parsing, not after the first batch
-        raise ValueError(f"cannot partition by {missing}: neither parsed report columns nor manifest columns")
-    files = table["source"].tolist()
-    done = _written(Path(out))
-    todo = [path for path in files if (path, _sha256(content_key(path))) not in done]
-    for start in range(0, len(todo), batch):
-        corpus = Corpus(todo[start:start + batch], manifest=manifest, progress=progress, **options)
-        write_dataset({name: getattr(corpus, name) for name in TABLES}, out, partition_by, existing="append")
-    return {"written": len(todo), "skipped": len(files) - len(todo)}
+    files = _keyed(files, [key for _, key, _ in results])
+    corpus = Corpus._assembled(files, _tables({key: (path, key, rows) for path, key, rows in results}.values()))
+    content = "\n".join(f"{key}\t{report_id}" for key, report_id in zip(files["cache_key"], files["report_id"]))
+    name = f"{kind}-{hashlib.sha256(content.encode()).hexdigest()[:20]}"
+    staging = out / STAGING / f"{name}-{uuid.uuid4().hex[:8]}"
+    write_dataset({table: getattr(corpus, table) for table in TABLES}, staging.with_suffix(".tmp"), partition_by,
+                  existing="append", name=name, types={"themes": _ARROW_TYPES["themes"]})
+    staging.with_suffix(".tmp").rename(staging)
+    _publish(staging, out)
+    reports = corpus.reports.astype(object).where(corpus.reports.notna(), None)
+    return list(zip(reports["source"], reports["sha256"], reports["report_id"], reports["ok"], reports["errors"]))
 
 
-def _written(out: Path) -> set[tuple[str, str | None]]:
-    """(source, sha256) of the reports already in a dataset written by :func:`build_dataset`."""
+def _publish(staging: Path, out: Path) -> None:
+    """Move a complete staged chunk's files into the dataset, ``reports`` last (what is there is replaced)."""
+    for path in sorted(staging.rglob("*.parquet"), key=lambda p: p.relative_to(staging).parts[0] == "reports"):
+        target = out / path.relative_to(staging)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, target)
+    shutil.rmtree(staging)
+
+
+def _recover(out: Path) -> None:
+    """After a stop: complete the chunks that were staged whole, drop those caught half-written."""
+    folder = out / STAGING
+    for staging in sorted(folder.glob("*")):
+        if staging.suffix == ".tmp":
+            shutil.rmtree(staging, ignore_errors=True)
+        else:
+            _publish(staging, out)
+    if folder.is_dir():
+        folder.rmdir()
+
+
+def _prepare(out: Path, settings: dict[str, Any]) -> None:
+    """Every table's folder (readable even when empty), and the settings: a dataset built with another gxnlp
+    version, data files, theme model or partitioning is not resumed, it would mix results or layouts."""
+    path = out / SETTINGS
+    if path.is_file():
+        found = json.loads(path.read_text(encoding="utf-8"))
+        if found != settings:
+            raise ValueError(f"{out} was built with {found}, not {settings}: build into a new folder")
+    for name in TABLES:
+        (out / name).mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(settings), encoding="utf-8")
+
+
+def _forget_failures(out: Path, sources: set[str]) -> None:
+    """Drop the ``internal_error`` rows of failed chunks whose files are all in this build: it parses them again."""
+    for path in (out / "reports").rglob("failed-*.parquet"):
+        if set(pq.ParquetFile(path).read(columns=["source"]).column("source").to_pylist()) <= sources:
+            path.unlink()
+
+
+def _unwritten(files: pd.DataFrame, out: Path) -> pd.DataFrame:
+    """The files whose path and content are not in the dataset's ``reports`` yet. Only a file whose path is
+    there is hashed here (a fresh build reads no input in this process)."""
     import pyarrow.dataset as ds
 
-    if not (out / "reports").is_dir():
-        return set()
-    table = ds.dataset(out / "reports", format="parquet", partitioning="hive").to_table(columns=["source", "sha256"])
-    return set(zip(table.column("source").to_pylist(), table.column("sha256").to_pylist()))
+    dataset = ds.dataset(out / "reports", format="parquet", partitioning="hive")
+    if not dataset.files:
+        return files
+    table = dataset.to_table(columns=["source", "sha256"])
+    written: dict[str, set[str | None]] = {}
+    for source, sha256 in zip(table.column("source").to_pylist(), table.column("sha256").to_pylist()):
+        written.setdefault(source, set()).add(sha256)
+    return files[[source not in written or _sha256(content_key(source)) not in written[source]
+                  for source in files["source"]]]
 
 
 def _summary_for_report(summary: Any, by: str) -> dict[str, dict[str, list]]:

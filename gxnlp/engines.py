@@ -1,8 +1,10 @@
-"""Engines: how :class:`gxnlp.Corpus` runs its per-chunk work (``process_files``) — a local process pool or Dask.
+"""Engines: where the per-chunk work runs — a local process pool or Dask. A :class:`gxnlp.Corpus` maps
+``process_files`` (rows come back to it); :func:`gxnlp.corpus.build_dataset` maps ``write_chunk`` (each task
+writes its own Parquet files, only per-file statuses come back).
 
 An engine's ``map(fn, chunks)`` yields ``(chunk index, result or the exception it raised)`` as each chunk ends,
-in any order. A chunk that fails (an exception, a worker that died) comes back as its exception; the corpus
-turns its files into ``internal_error`` rows, so every document is accounted for, and does not cache them.
+in any order. A chunk that fails (an exception, a worker that died) comes back as its exception; the caller
+turns its files into ``internal_error`` rows, so every document is accounted for, and does not keep them as done.
 """
 from __future__ import annotations
 
@@ -14,13 +16,14 @@ from typing import Any, Protocol, TypeVar
 
 __all__ = ["ENGINES", "DaskEngine", "Engine", "LocalEngine", "make_engine"]
 
+C = TypeVar("C")  # a chunk: paths, or a slice of the file table
 R = TypeVar("R")
 
 
 class Engine(Protocol):
     """Runs ``fn`` on every chunk and yields ``(chunk index, result or the exception it raised)`` as each ends."""
 
-    def map(self, fn: Callable[[list[str]], R], chunks: Sequence[list[str]]) -> Iterator[tuple[int, R | BaseException]]:
+    def map(self, fn: Callable[[C], R], chunks: Sequence[C]) -> Iterator[tuple[int, R | BaseException]]:
         ...
 
 
@@ -36,7 +39,7 @@ class LocalEngine:
             raise ValueError(f"workers must be at least 1, not {workers}")
         self.workers = workers or os.cpu_count() or 1
 
-    def map(self, fn: Callable[[list[str]], R], chunks: Sequence[list[str]]) -> Iterator[tuple[int, R | BaseException]]:
+    def map(self, fn: Callable[[C], R], chunks: Sequence[C]) -> Iterator[tuple[int, R | BaseException]]:
         if self.workers == 1 or len(chunks) <= 1:
             here = len(chunks)
         else:
@@ -55,7 +58,7 @@ class LocalEngine:
             pool.shutdown(cancel_futures=True)
 
 
-def _call(fn: Callable[[list[str]], R], chunk: list[str]) -> R | BaseException:
+def _call(fn: Callable[[C], R], chunk: C) -> R | BaseException:
     try:
         return fn(chunk)
     except Exception as error:  # noqa: BLE001 - the corpus records it per file
@@ -122,13 +125,13 @@ class DaskEngine:
         threads = sum(self._connect().nthreads().values())
         return threads or self._workers or 1
 
-    def map(self, fn: Callable[[list[str]], R], chunks: Sequence[list[str]]) -> Iterator[tuple[int, R | BaseException]]:
+    def map(self, fn: Callable[[C], R], chunks: Sequence[C]) -> Iterator[tuple[int, R | BaseException]]:
         from distributed import as_completed as completed
 
-        if not chunks:
-            return
         futures: dict[Any, int] = {}
-        try:
+        try:  # even with no chunks: a cluster started to size them (``workers``) is closed
+            if not chunks:
+                return
             client = self._connect()
             limit = max(1, self.IN_FLIGHT * max(1, sum(client.nthreads().values())))
             indices = iter(range(len(chunks)))

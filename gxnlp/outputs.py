@@ -16,13 +16,12 @@ no scripts and no external resources, so that it opens offline and can be mailed
 """
 from __future__ import annotations
 
-import uuid
-
 import html
 import json
 import math
 import re
 import unicodedata
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from importlib import resources
@@ -96,16 +95,22 @@ def write_tables(tables: Mapping[str, pd.DataFrame], out: str | Path) -> list[Pa
 
 
 def write_dataset(tables: Mapping[str, pd.DataFrame], out: str | Path,
-                  partition_by: Sequence[str] = ("year", "region"), *, existing: str = "replace") -> list[Path]:
+                  partition_by: Sequence[str] = ("year", "region"), *, existing: str = "replace",
+                  name: str | None = None, types: Mapping[str, pa.DataType] | None = None) -> list[Path]:
     """Write each table as a Hive-partitioned Parquet dataset: ``<out>/<table>/year=2021/region=广东/part-0.parquet``.
 
     Tables without the partition columns get them from ``tables["reports"]`` by ``report_id``. A missing value
     is the ``__HIVE_DEFAULT_PARTITION__`` folder. ``existing="replace"``: ``<out>/<table>`` is replaced whole, so
     no stale partition of an earlier run survives; ``"update"``: only the partitions present in these tables are
     replaced, the others kept (a national build written one year or one region at a time); ``"append"``: files are
-    added beside those already there (a build streamed batch by batch). Read back with :func:`read_dataset`, ``pyarrow.dataset.dataset(out / "cells",
-    partitioning="hive")``, or ``pd.read_parquet(out / "cells", filters=[("year", "=", 2021)])`` (pandas cannot
-    read a missing-value partition together with others: "Cannot yet unify dictionaries with nulls").
+    added beside those already there (a build streamed batch by batch). Files are named ``<name>-<i>.parquet``;
+    a ``name`` given makes them deterministic (written in a fixed order: the same rows give the same files, so a
+    batch written again replaces its files instead of adding copies); by default ``part`` ("append": a random
+    name). ``types``: Arrow types of columns pandas cannot tell from one batch's values (lists that are all
+    empty, all-missing objects), so that every batch of a dataset writes one schema. Read back with
+    :func:`read_dataset`, ``pyarrow.dataset.dataset(out / "cells", partitioning="hive")``, or
+    ``pd.read_parquet(out / "cells", filters=[("year", "=", 2021)])`` (pandas cannot read a missing-value
+    partition together with others: "Cannot yet unify dictionaries with nulls").
     """
     import shutil
 
@@ -123,20 +128,24 @@ def write_dataset(tables: Mapping[str, pd.DataFrame], out: str | Path,
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    for name, frame in tables.items():
+    stem = name or (f"part-{uuid.uuid4().hex[:12]}" if existing == "append" else "part")
+    for table, frame in tables.items():
         frame = _plain(frame)
         if not set(partition_by) <= set(frame.columns):
             if "report_id" not in frame:
-                raise ValueError(f"table {name!r} has neither the partition columns nor report_id")
+                raise ValueError(f"table {table!r} has neither the partition columns nor report_id")
             frame = frame.drop(columns=[c for c in partition_by if c in frame]).merge(keys, on="report_id", how="left")
         data = _without_pandas_types(pa.Table.from_pandas(frame, preserve_index=False), partition_by)
-        folder = out / str(name)
+        for column, type_ in (types or {}).items():
+            if column in data.column_names:
+                data = data.set_column(data.column_names.index(column), column, data[column].cast(type_))
+        folder = out / str(table)
         if existing == "replace":
             shutil.rmtree(folder, ignore_errors=True)
         # append: files of another batch in the same partition stay, so each batch writes uniquely named files
         ds.write_dataset(data, folder, format="parquet", partitioning=partition_by, partitioning_flavor="hive",
                          existing_data_behavior="overwrite_or_ignore" if existing == "append" else "delete_matching",
-                         basename_template=f"part-{uuid.uuid4().hex[:12]}-{{i}}.parquet" if existing == "append" else "part-{i}.parquet")
+                         basename_template=f"{stem}-{{i}}.parquet", use_threads=name is None)
         written.append(folder)
     return written
 

@@ -13,10 +13,18 @@ import pytest
 
 import gxnlp
 import gxnlp.corpus as corpus_module
-from gxnlp.corpus import Corpus
-from gxnlp.frames import CELL_COLUMNS, CHECK_COLUMNS, REPORT_COLUMNS, UNIT_COLUMNS, UNIT_THEME_COLUMNS
-from .conftest import synthetic_reports
+from gxnlp.corpus import Corpus, build_dataset
+from gxnlp.frames import (
+    CELL_COLUMNS,
+    CHECK_COLUMNS,
+    REPORT_COLUMNS,
+    UNIT_COLUMNS,
+    UNIT_THEME_COLUMNS,
+)
+from gxnlp.outputs import read_dataset
 from gxnlp.themes import default_model
+
+from .conftest import assert_dataset_equals, synthetic_reports
 
 TABLES = ("reports", "cells", "checks", "units", "unit_themes")
 DTYPES = {
@@ -210,3 +218,36 @@ def test_an_interrupted_run_resumes_where_it_stopped(folder: Path, tmp_path: Pat
     fresh = Corpus(folder, cache=None, themes=None, workers=1, progress=False)
     pdt.assert_frame_equal(resumed.cells.sort_values(["report_id", "key"]).reset_index(drop=True),
                            fresh.cells.sort_values(["report_id", "key"]).reset_index(drop=True))
+
+
+def test_an_interrupted_dataset_build_resumes_without_duplicates(folder: Path, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stopped between tasks, then in the middle of a task's move into place (its data files there, its reports
+    not yet), with a half-written task left behind too: the rerun completes the moved task, drops the half-written
+    one, parses just the rest, and the dataset holds every report once."""
+    out, options = tmp_path / "lake", {"partition_by": ["year"], "batch": 2, "themes": None, "progress": False}
+    with pytest.raises(KeyboardInterrupt):
+        build_dataset(folder, out, engine=_StopsAfter(2), **options)
+
+    def stop_before_reports(staging: Path, out: Path) -> None:
+        for path in staging.rglob("*.parquet"):
+            if path.relative_to(staging).parts[0] != "reports":
+                (out / path.relative_to(staging)).parent.mkdir(parents=True, exist_ok=True)
+                path.replace(out / path.relative_to(staging))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(corpus_module, "_publish", stop_before_reports)
+    with pytest.raises(KeyboardInterrupt):
+        build_dataset(folder, out, workers=1, **options)
+    monkeypatch.undo()
+    half = out / "_staging" / "part-0123-4567.tmp" / "cells" / "year=2021"
+    half.mkdir(parents=True)
+    (half / "part-0123-0.parquet").write_bytes(b"cut short")
+    reports = read_dataset(out / "reports")  # two tasks of one file each (four workers), and orphan cells
+    assert len(reports) == 2 and set(read_dataset(out / "cells")["report_id"]) - set(reports["report_id"])
+
+    resumed = build_dataset(folder, out, workers=1, **options)  # the two files of the task caught moving count done
+    assert resumed["skipped"] == 4 and resumed["written"] == 8 and not (out / "_staging").exists()
+    assert_dataset_equals(out, Corpus(folder, cache=None, themes=None, workers=1, progress=False))
+    with pytest.raises(ValueError, match="was built with"):  # a resume never mixes layouts or versions
+        build_dataset(folder, out, workers=1, **{**options, "partition_by": ["year", "format"]})

@@ -20,7 +20,8 @@ import pytest
 from gxnlp.corpus import Corpus
 from gxnlp.engines import ENGINES, DaskEngine, LocalEngine, make_engine
 from gxnlp.outputs import read_dataset
-from .conftest import synthetic_reports
+
+from .conftest import assert_dataset_equals, synthetic_reports
 
 TABLES = ("reports", "cells", "checks", "units", "unit_themes")
 SORT = {"reports": ["source"], "cells": ["report_id", "key"], "checks": ["report_id", "check"],
@@ -211,21 +212,74 @@ def test_write_dataset_partitions_by_year_and_region(folder: Path, tmp_path: Pat
         corpus.write_dataset(tmp_path / "bad", partition_by=("year", "level"))
 
 
-def test_build_dataset_streams_batches_and_resumes(folder: Path, tmp_path: Path) -> None:
-    """A corpus written batch by batch into partitioned Parquet equals one built whole; a rerun skips it all."""
+def _manifest(folder: Path, out: Path) -> Path:
+    """The folder's reports with a region each (one left blank: the missing-value partition)."""
+    files = sorted(p for p in folder.iterdir() if not p.name.endswith(".json"))
+    out.write_text("file,region\n" + "".join(f"{p},{'' if i == 3 else '东' if i % 2 else '西'}\n"
+                                             for i, p in enumerate(files)), encoding="utf-8")
+    return out
+
+
+def test_build_dataset_on_either_engine_equals_a_whole_corpus(client: Any, folder: Path, tmp_path: Path) -> None:
+    """Tasks write their own files (three files a task here); the dataset holds a whole corpus's rows, themes and
+    manifest columns included, whichever engine ran the tasks; a rerun finds everything done."""
     from gxnlp.corpus import build_dataset
 
-    files = sorted(p for p in folder.iterdir() if not p.name.endswith(".json"))
-    manifest = tmp_path / "manifest.csv"
-    manifest.write_text("file,region\n" + "".join(f"{p},{'东' if i % 2 else '西'}\n" for i, p in enumerate(files)),
-                        encoding="utf-8")
-    out = tmp_path / "lake"
-    options = {"cache": None, "themes": None, "workers": 1}
-    first = build_dataset(None, out, manifest=manifest, batch=4, progress=False, **options)
-    assert first == {"written": len(files), "skipped": 0}
-    assert build_dataset(None, out, manifest=manifest, batch=4, progress=False, **options) == {"written": 0, "skipped": len(files)}
-    whole = Corpus(manifest=manifest, progress=False, **options)
-    cells = read_dataset(out / "cells")
-    assert len(cells) == len(whole.cells)
-    assert sorted(zip(cells["report_id"], cells["key"], cells["value"])) == sorted(zip(whole.cells["report_id"], whole.cells["key"], whole.cells["value"]))
-    assert set(read_dataset(out / "reports")["region"].astype(str)) == {"东", "西"}
+    manifest = _manifest(folder, tmp_path / "manifest.csv")
+    whole = Corpus(manifest=manifest, cache=None, workers=1, progress=False)
+    assert len(whole.unit_themes) > 0 and whole.reports["region"].isna().sum() == 1
+    engines = {"local": {"workers": 2}, "dask": {"engine": "dask", "scheduler": client}}
+    for name, options in engines.items():
+        out = tmp_path / name
+        stats = build_dataset(None, out, manifest=manifest, batch=3, progress=False, **options)
+        assert stats == {"written": 11, "ok": 10, "failed": 1, "retry": 0, "skipped": 0}, name
+        assert_dataset_equals(out, whole)
+        assert not (out / "_staging").exists()
+        assert build_dataset(None, out, manifest=manifest, batch=3, progress=False, **options)["skipped"] == 11
+    assert client.status == "running"  # a client passed in is the caller's: left open
+
+
+def test_build_dataset_starts_one_local_cluster_for_the_whole_build(folder: Path, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    distributed = pytest.importorskip("distributed", reason="dask.distributed is not installed")
+    from gxnlp.corpus import build_dataset
+
+    started: list[Any] = []
+
+    class Counted(distributed.LocalCluster):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            started.append(self)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(distributed, "LocalCluster", Counted)
+    try:
+        stats = build_dataset(folder, tmp_path / "lake", partition_by=["year"], batch=2, engine="dask", workers=1,
+                              themes=None, progress=False)
+    except OSError as error:  # pragma: no cover - as the fixture: no cluster in this sandbox
+        pytest.skip(f"distributed cannot start a LocalCluster here: {error}")
+    assert stats["written"] == 11 and len(started) == 1  # six tasks, one cluster
+    assert started[0].status.name == "closed"
+
+
+def test_build_dataset_accounts_for_a_killed_worker_and_a_rerun_fills_in(client: Any, folder: Path,
+                                                                        tmp_path: Path) -> None:
+    from gxnlp.corpus import build_dataset
+
+    target = str(min(folder.glob("*.docx")))
+
+    def always_die(fn: Any, chunk: pd.DataFrame) -> Any:
+        if target in set(chunk["source"]):
+            os._exit(1)
+        return fn(chunk)
+
+    out, options = tmp_path / "lake", {"partition_by": ["year"], "batch": 2, "themes": None, "progress": False}
+    first = build_dataset(folder, out, engine=Wrapped(DaskEngine(client), always_die), **options)
+    reports = read_dataset(out / "reports")
+    assert sorted(reports["source"]) == sorted(str(p) for p in folder.iterdir() if not p.name.endswith(".json"))
+    lost = reports["errors"] == "internal_error"
+    assert lost[reports["source"] == target].all() and first["retry"] == lost.sum() >= 1
+    assert first["ok"] + first["failed"] + first["retry"] == first["written"] == 11
+    again = build_dataset(folder, out, workers=1, **options)
+    assert again["written"] == again["ok"] + again["failed"] == first["retry"] and again["retry"] == 0
+    assert again["skipped"] == 11 - first["retry"]
+    assert_dataset_equals(out, Corpus(folder, cache=None, themes=None, workers=1, progress=False))
