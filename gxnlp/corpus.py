@@ -489,7 +489,8 @@ class Corpus:
 
     @property
     def cells(self) -> pd.DataFrame:
-        """One row per table value: key, table, row, column, value, derived."""
+        """One row per table value: key, table, row, column, value, derived, and provenance ("text" or "ocr"),
+        confidence (OCR score) and repaired (a misread digit settled by the identities)."""
         return self._frame("cells")
 
     @property
